@@ -1,0 +1,34 @@
+//! The zktx bounded-overlap circuit.
+//!
+//! Proves, for two committed private sets A and B of a tier's capacity, that
+//! the number of distinct members in both is at most a public bound `k`:
+//! - [`ids`]: identifiers → 64-bit ids (normalised, domain-separated SHA-256);
+//! - [`SetOpening`]: a set, its salt and its Poseidon commitment;
+//! - [`OverlapCircuit`]: the R1CS circuit, with its soundness argument;
+//! - [`reference`]: the native ground truth;
+//! - [`honest_instance`]: public inputs and witness for a true statement.
+#![forbid(unsafe_code)]
+
+pub mod circuit;
+pub mod encoding;
+mod error;
+pub mod gadgets;
+pub mod ids;
+mod info;
+pub mod poseidon;
+pub mod reference;
+mod set;
+mod statement;
+mod tier;
+mod witness;
+
+pub use circuit::OverlapCircuit;
+pub use error::CircuitError;
+pub use info::{CircuitInfo, PUBLIC_INPUT_NAMES};
+pub use set::{commit_slots, SetOpening};
+pub use statement::{PublicInputs, NUM_PUBLIC_INPUTS};
+pub use tier::{Tier, MAX_CAPACITY, MIN_CAPACITY, STANDARD_TIERS};
+pub use witness::{honest_instance, OverlapWitness};
+
+/// The scalar field of BLS12-381, in which the circuit is expressed.
+pub use ark_bls12_381::Fr;
