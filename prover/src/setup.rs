@@ -1,0 +1,115 @@
+//! Circuit-specific Groth16 setup for a tier.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ark_bls12_381::Bls12_381;
+use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
+use ark_serialize::CanonicalSerialize;
+use ark_snark::SNARK;
+use rand::{rngs::OsRng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use sha2::{Digest, Sha256};
+use zktx_circuits::{encoding, CircuitInfo, OverlapCircuit, Tier};
+
+use crate::{
+    fingerprint::{sha256_hex, vk_fingerprint},
+    manifest::{KeyManifest, KeyOrigin, DEV_KEYS_WARNING, MANIFEST_FORMAT, MANIFEST_VERSION, SINGLE_PARTY_WARNING},
+    ProverError,
+};
+
+/// Where the setup's randomness comes from.
+#[derive(Clone, Debug)]
+pub enum KeySource {
+    /// A seed string, for reproducible development keys (insecure).
+    DevSeed(String),
+    /// The operating system's CSPRNG (single-party setup).
+    OsRandom,
+}
+
+/// A freshly generated key pair with its manifest and the proving key's encoding.
+pub struct GeneratedKeys {
+    /// The manifest describing the keys.
+    pub manifest: KeyManifest,
+    /// The proving key.
+    pub proving_key: ProvingKey<Bls12_381>,
+    /// The verifying key.
+    pub verifying_key: VerifyingKey<Bls12_381>,
+    /// The compressed encoding of the proving key (what the manifest's hash covers).
+    pub proving_key_bytes: Vec<u8>,
+}
+
+fn dev_rng(seed: &str) -> ChaCha20Rng {
+    let mut hasher = Sha256::new();
+    hasher.update(b"zktx/dev-seed/v1\0");
+    hasher.update(seed.as_bytes());
+    ChaCha20Rng::from_seed(hasher.finalize().into())
+}
+
+/// Runs the Groth16 setup for `tier`.
+pub fn generate_keys(tier: Tier, source: &KeySource) -> Result<GeneratedKeys, ProverError> {
+    let circuit = OverlapCircuit::for_setup(tier);
+    let (proving_key, verifying_key) = match source {
+        KeySource::DevSeed(seed) => Groth16::<Bls12_381>::circuit_specific_setup(circuit, &mut dev_rng(seed))?,
+        KeySource::OsRandom => {
+            let mut rng = ChaCha20Rng::from_rng(OsRng).map_err(|e| ProverError::io("<os randomness>", std::io::Error::other(e)))?;
+            Groth16::<Bls12_381>::circuit_specific_setup(circuit, &mut rng)?
+        }
+    };
+    let mut proving_key_bytes = Vec::with_capacity(proving_key.compressed_size());
+    proving_key.serialize_compressed(&mut proving_key_bytes)?;
+    let info = CircuitInfo::measure(tier);
+    let (origin, dev_keys, warning) = match source {
+        KeySource::DevSeed(_) => (KeyOrigin::DevSeed, true, DEV_KEYS_WARNING),
+        KeySource::OsRandom => (KeyOrigin::SingleParty, false, SINGLE_PARTY_WARNING),
+    };
+    let manifest = KeyManifest {
+        format: MANIFEST_FORMAT.into(),
+        version: MANIFEST_VERSION,
+        circuit: encoding::CIRCUIT_NAME.into(),
+        circuit_version: encoding::CIRCUIT_VERSION,
+        circuit_id: info.circuit_id,
+        tier: tier.capacity(),
+        constraints: info.constraints,
+        public_inputs: info.public_inputs,
+        vk_fingerprint: vk_fingerprint(&verifying_key),
+        pk_sha256: sha256_hex(&proving_key_bytes),
+        origin,
+        dev_keys,
+        warning: Some(warning.into()),
+        created_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    };
+    Ok(GeneratedKeys {
+        manifest,
+        proving_key,
+        verifying_key,
+        proving_key_bytes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_seed_is_reproducible_and_marked() {
+        let tier = Tier::new(2).unwrap();
+        let a = generate_keys(tier, &KeySource::DevSeed("s".into())).unwrap();
+        let b = generate_keys(tier, &KeySource::DevSeed("s".into())).unwrap();
+        let c = generate_keys(tier, &KeySource::DevSeed("t".into())).unwrap();
+        assert_eq!(a.manifest.vk_fingerprint, b.manifest.vk_fingerprint);
+        assert_ne!(a.manifest.vk_fingerprint, c.manifest.vk_fingerprint);
+        assert!(a.manifest.dev_keys);
+        assert_eq!(a.manifest.origin, KeyOrigin::DevSeed);
+        assert_eq!(a.manifest.public_inputs, 4);
+    }
+
+    #[test]
+    fn os_random_keys_are_not_dev_keys() {
+        let keys = generate_keys(Tier::new(2).unwrap(), &KeySource::OsRandom).unwrap();
+        assert!(!keys.manifest.dev_keys);
+        assert_eq!(keys.manifest.origin, KeyOrigin::SingleParty);
+    }
+}
