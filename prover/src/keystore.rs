@@ -4,6 +4,9 @@
 //! DIR/tier-16/manifest.json        what the keys are, their fingerprints, their origin
 //! DIR/tier-16/verifying_key.bin    compressed, validated on every load
 //! DIR/tier-16/proving_key.bin      compressed, hash-checked against the manifest
+//! DIR/tier-16/proving_key.uncompressed.bin
+//!                                  the same key uncompressed: loads in milliseconds
+//!                                  instead of minutes (see `KeyManifest::pk_uncompressed_sha256`)
 //! ```
 
 use std::{
@@ -27,6 +30,7 @@ use crate::{
 const MANIFEST: &str = "manifest.json";
 const VERIFYING_KEY: &str = "verifying_key.bin";
 const PROVING_KEY: &str = "proving_key.bin";
+const PROVING_KEY_UNCOMPRESSED: &str = "proving_key.uncompressed.bin";
 
 /// A directory of keys for one or more tiers.
 #[derive(Clone, Debug)]
@@ -57,6 +61,7 @@ impl KeyDir {
         let dir = self.tier_dir(tier);
         fs::create_dir_all(&dir).map_err(|e| ProverError::io(&dir, e))?;
         write_atomically(&dir.join(PROVING_KEY), &keys.proving_key_bytes)?;
+        write_atomically(&dir.join(PROVING_KEY_UNCOMPRESSED), &keys.proving_key_uncompressed)?;
         write_atomically(
             &dir.join(VERIFYING_KEY),
             &crate::fingerprint::verifying_key_bytes(&keys.verifying_key),
@@ -144,24 +149,34 @@ impl KeyDir {
 
     /// Loads a tier's proving key after checking the file's SHA-256 against the manifest.
     ///
-    /// Points are not re-validated here (that costs minutes at tier 1024): the
-    /// hash ties the file to what setup wrote, and every proof is verified
-    /// against the validated verifying key before it is written, so a corrupt
-    /// proving key can only produce a refusal, never a bad proof.
+    /// The uncompressed copy is preferred when the manifest pins it; otherwise
+    /// the compressed key is decompressed (slow at large tiers). Points are not
+    /// re-validated (that costs as much as decompression): the hash ties the
+    /// file to what setup wrote, and every proof is verified against the
+    /// validated verifying key before it is written, so a corrupt proving key
+    /// can only produce a refusal, never a bad proof.
     pub fn proving_key(&self, tier: Tier) -> Result<(KeyManifest, ProvingKey<Bls12_381>), ProverError> {
         let (manifest, vk) = self.verifying_key(tier)?;
-        let path = self.tier_dir(tier).join(PROVING_KEY);
+        let dir = self.tier_dir(tier);
+        let uncompressed = dir.join(PROVING_KEY_UNCOMPRESSED);
+        let (path, expected, compress) = match &manifest.pk_uncompressed_sha256 {
+            Some(hash) if uncompressed.is_file() => (uncompressed, hash.clone(), Compress::No),
+            _ => {
+                tracing::warn!(tier = tier.capacity(), "no uncompressed proving key: decompressing, which is slow at large tiers");
+                (dir.join(PROVING_KEY), manifest.pk_sha256.clone(), Compress::Yes)
+            }
+        };
         let bytes = fs::read(&path).map_err(|e| ProverError::io(&path, e))?;
-        if sha256_hex(&bytes) != manifest.pk_sha256 {
+        if sha256_hex(&bytes) != expected {
             return Err(ProverError::KeyIntegrity {
                 path,
                 reason: "proving key's SHA-256 differs from the manifest".into(),
             });
         }
-        let pk = ProvingKey::<Bls12_381>::deserialize_with_mode(bytes.as_slice(), Compress::Yes, Validate::No)
+        let pk = ProvingKey::<Bls12_381>::deserialize_with_mode(bytes.as_slice(), compress, Validate::No)
             .map_err(|e| ProverError::KeyIntegrity {
                 path: path.clone(),
-                reason: format!("not a valid compressed proving key ({e})"),
+                reason: format!("not a valid proving key encoding ({e})"),
             })?;
         if pk.vk != vk {
             return Err(ProverError::KeyIntegrity {
@@ -193,7 +208,18 @@ mod tests {
         let (_, pk) = store.proving_key(tier).unwrap();
         assert_eq!(pk.vk, keys.verifying_key);
 
-        // A flipped byte in the proving key is caught by its hash.
+        // Without the uncompressed copy the compressed key is used.
+        let fast_path = store.tier_dir(tier).join(PROVING_KEY_UNCOMPRESSED);
+        let fast = fs::read(&fast_path).unwrap();
+        fs::remove_file(&fast_path).unwrap();
+        assert_eq!(store.proving_key(tier).unwrap().1.vk, keys.verifying_key);
+
+        // A flipped byte in either proving key file is caught by its hash.
+        let mut tampered = fast.clone();
+        tampered[100] ^= 1;
+        fs::write(&fast_path, &tampered).unwrap();
+        assert!(matches!(store.proving_key(tier), Err(ProverError::KeyIntegrity { .. })));
+        fs::remove_file(&fast_path).unwrap();
         let pk_path = store.tier_dir(tier).join(PROVING_KEY);
         let mut bytes = fs::read(&pk_path).unwrap();
         bytes[100] ^= 1;

@@ -34,8 +34,10 @@ pub struct GeneratedKeys {
     pub proving_key: ProvingKey<Bls12_381>,
     /// The verifying key.
     pub verifying_key: VerifyingKey<Bls12_381>,
-    /// The compressed encoding of the proving key (what the manifest's hash covers).
+    /// The compressed encoding of the proving key (`proving_key.bin`).
     pub proving_key_bytes: Vec<u8>,
+    /// The uncompressed encoding of the proving key (the fast-loading copy).
+    pub proving_key_uncompressed: Vec<u8>,
 }
 
 fn dev_rng(seed: &str) -> ChaCha20Rng {
@@ -57,6 +59,8 @@ pub fn generate_keys(tier: Tier, source: &KeySource) -> Result<GeneratedKeys, Pr
     };
     let mut proving_key_bytes = Vec::with_capacity(proving_key.compressed_size());
     proving_key.serialize_compressed(&mut proving_key_bytes)?;
+    let mut proving_key_uncompressed = Vec::with_capacity(proving_key.uncompressed_size());
+    proving_key.serialize_uncompressed(&mut proving_key_uncompressed)?;
     let info = CircuitInfo::measure(tier);
     let (origin, dev_keys, warning) = match source {
         KeySource::DevSeed(_) => (KeyOrigin::DevSeed, true, DEV_KEYS_WARNING),
@@ -73,6 +77,7 @@ pub fn generate_keys(tier: Tier, source: &KeySource) -> Result<GeneratedKeys, Pr
         public_inputs: info.public_inputs,
         vk_fingerprint: vk_fingerprint(&verifying_key),
         pk_sha256: sha256_hex(&proving_key_bytes),
+        pk_uncompressed_sha256: Some(sha256_hex(&proving_key_uncompressed)),
         origin,
         dev_keys,
         warning: Some(warning.into()),
@@ -86,6 +91,7 @@ pub fn generate_keys(tier: Tier, source: &KeySource) -> Result<GeneratedKeys, Pr
         proving_key,
         verifying_key,
         proving_key_bytes,
+        proving_key_uncompressed,
     })
 }
 

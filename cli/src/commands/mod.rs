@@ -1,0 +1,13 @@
+//! One module per subcommand.
+
+pub mod circuit;
+pub mod commit;
+pub mod prove;
+pub mod setup;
+pub mod verify;
+
+/// Parses a tier capacity for clap, with the library's range check.
+pub fn parse_tier(text: &str) -> Result<zktx_circuits::Tier, String> {
+    let capacity: usize = text.parse().map_err(|_| format!("{text:?} is not a whole number"))?;
+    zktx_circuits::Tier::new(capacity).map_err(|e| e.to_string())
+}

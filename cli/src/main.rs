@@ -1,0 +1,59 @@
+//! The `zktx` command: argument parsing and dispatch only; the work is in the library crates.
+
+mod commands;
+mod exit;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Prove, without revealing a member, that two private sets overlap in at most k members.
+#[derive(Parser)]
+#[command(name = "zktx", version, about, long_about = None, after_help = "\
+Walk-through:
+  zktx commit --set a.csv --tier 64 --out a      # a.commitment.json (public), a.opening.json (private)
+  zktx commit --set b.csv --tier 64 --out b
+  zktx setup --tier 64 --out keys --dev-seed demo
+  zktx prove --keys keys --a a.opening.json --b b.opening.json --k 5 --context 01 --out proof.json
+  zktx verify --keys keys proof.json
+
+Exit codes: 0 success/valid, 1 invalid proof or error, 2 usage, 3 statement false (prove refused), 4 keys missing or damaged.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Hash a set's identifiers and commit to it (public commitment, private opening).
+    Commit(commands::commit::Args),
+    /// Generate Groth16 proving and verifying keys for a circuit tier.
+    Setup(commands::setup::Args),
+    /// Prove |A ∩ B| ≤ k from two openings.
+    Prove(commands::prove::Args),
+    /// Verify a proof file.
+    Verify(commands::verify::Args),
+    /// Facts about the circuit.
+    Circuit {
+        #[command(subcommand)]
+        command: commands::circuit::Command,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ZKTX_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Commit(args) => commands::commit::run(args),
+        Command::Setup(args) => commands::setup::run(args),
+        Command::Prove(args) => commands::prove::run(args),
+        Command::Verify(args) => commands::verify::run(args),
+        Command::Circuit { command } => commands::circuit::run(command),
+    };
+    exit::finish(result)
+}
