@@ -17,6 +17,7 @@
 //!    Padding (`2v`) is even, sorts before `2v+1` and never splits a pair.
 //! 5. `k − count` and `N − k` are range-checked to ⌈log2(N+1)⌉+1 bits: count ≤ k ≤ N
 //!    as integers, so a huge or "negative" field element k is rejected.
+//!
 //! Every public input enters a constraint: the commitments through (1), k
 //! through (5) and the challenge, the context through the challenge.
 
@@ -91,8 +92,14 @@ impl ConstraintSynthesizer<Fr> for OverlapCircuit {
         };
 
         // (1) Both commitments open to range-checked slots.
-        let a: Vec<FpVar<Fr>> = slots_of(|w| &w.a_slots, n)?.into_iter().map(|(v, _)| v).collect();
-        let b: Vec<FpVar<Fr>> = slots_of(|w| &w.b_slots, n)?.into_iter().map(|(v, _)| v).collect();
+        let a: Vec<FpVar<Fr>> = slots_of(|w| &w.a_slots, n)?
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect();
+        let b: Vec<FpVar<Fr>> = slots_of(|w| &w.b_slots, n)?
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect();
         let salt_a = FpVar::new_witness(cs.clone(), || w.map(|w| w.salt_a).ok_or_else(missing))?;
         let salt_b = FpVar::new_witness(cs.clone(), || w.map(|w| w.salt_b).ok_or_else(missing))?;
         let tag = FpVar::constant(commit_tag(self.tier));

@@ -23,7 +23,10 @@ pub const SLOTS_PER_ELEMENT: usize = 3;
 
 /// The identifier of the circuit of `tier`: name, version and capacity.
 pub fn circuit_id(tier: Tier) -> String {
-    format!("{CIRCUIT_NAME}/v{CIRCUIT_VERSION}/capacity-{}", tier.capacity())
+    format!(
+        "{CIRCUIT_NAME}/v{CIRCUIT_VERSION}/capacity-{}",
+        tier.capacity()
+    )
 }
 
 /// Encodes a slot: `2·v + 1` for a member with id `v`, `0` for padding.
@@ -87,10 +90,17 @@ mod tests {
 
     #[test]
     fn packing_is_positional() {
-        let a = [Fr::from(1u64), Fr::from(2u64), Fr::from(3u64), Fr::from(4u64)];
+        let a = [
+            Fr::from(1u64),
+            Fr::from(2u64),
+            Fr::from(3u64),
+            Fr::from(4u64),
+        ];
         let packed = pack(&a);
         assert_eq!(packed.len(), 2);
-        let expected = Fr::from(1u64) + Fr::from(2u64) * packing_coefficient(1) + Fr::from(3u64) * packing_coefficient(2);
+        let expected = Fr::from(1u64)
+            + Fr::from(2u64) * packing_coefficient(1)
+            + Fr::from(3u64) * packing_coefficient(2);
         assert_eq!(packed[0], expected);
         assert_eq!(packed[1], Fr::from(4u64));
     }
@@ -123,7 +133,9 @@ pub enum FieldHexError {
         got: usize,
     },
     /// At or above the field modulus r.
-    #[error("value is not a canonical field element (it is at or above the BLS12-381 scalar modulus)")]
+    #[error(
+        "value is not a canonical field element (it is at or above the BLS12-381 scalar modulus)"
+    )]
     NonCanonical,
 }
 
@@ -135,7 +147,10 @@ pub fn fr_to_hex(x: &Fr) -> String {
 
 /// Parses exactly 64 hex digits, big-endian, refusing values at or above r.
 pub fn fr_from_hex(text: &str) -> Result<Fr, FieldHexError> {
-    let bad = || FieldHexError::BadHex { expected: 64, got: text.len() };
+    let bad = || FieldHexError::BadHex {
+        expected: 64,
+        got: text.len(),
+    };
     if text.len() != 64 {
         return Err(bad());
     }
@@ -169,9 +184,18 @@ mod hex_tests {
         assert_eq!(fr_from_hex(&fr_to_hex(&x)).unwrap(), x);
         let modulus = hex::encode(Fr::MODULUS.to_bytes_be());
         assert_eq!(fr_from_hex(&modulus), Err(FieldHexError::NonCanonical));
-        assert_eq!(fr_from_hex(&"f".repeat(64)), Err(FieldHexError::NonCanonical));
-        assert!(matches!(fr_from_hex("12"), Err(FieldHexError::BadHex { .. })));
-        assert!(matches!(fr_from_hex(&"g".repeat(64)), Err(FieldHexError::BadHex { .. })));
+        assert_eq!(
+            fr_from_hex(&"f".repeat(64)),
+            Err(FieldHexError::NonCanonical)
+        );
+        assert!(matches!(
+            fr_from_hex("12"),
+            Err(FieldHexError::BadHex { .. })
+        ));
+        assert!(matches!(
+            fr_from_hex(&"g".repeat(64)),
+            Err(FieldHexError::BadHex { .. })
+        ));
         assert_eq!(fr_from_be_bytes(&[1, 0]).unwrap(), Fr::from(256u64));
     }
 }

@@ -29,7 +29,10 @@ pub fn witness_bits(
 }
 
 /// `Σ 2^i · bits[i]` as one linear combination (no constraint).
-pub fn pack_bits(cs: &ConstraintSystemRef<Fr>, bits: &[Boolean<Fr>]) -> Result<FpVar<Fr>, SynthesisError> {
+pub fn pack_bits(
+    cs: &ConstraintSystemRef<Fr>,
+    bits: &[Boolean<Fr>],
+) -> Result<FpVar<Fr>, SynthesisError> {
     let mut power = Fr::from(1u64);
     let mut terms = Vec::with_capacity(bits.len());
     let mut value = Some(Fr::from(0u64));
@@ -70,8 +73,14 @@ pub fn enforce_range(
 }
 
 /// `Σ bits` as one linear combination (no constraint).
-pub fn sum_bits(cs: &ConstraintSystemRef<Fr>, bits: &[Boolean<Fr>]) -> Result<FpVar<Fr>, SynthesisError> {
-    let terms: Vec<(Fr, _)> = bits.iter().map(|b| (Fr::from(1u64), b.variable())).collect();
+pub fn sum_bits(
+    cs: &ConstraintSystemRef<Fr>,
+    bits: &[Boolean<Fr>],
+) -> Result<FpVar<Fr>, SynthesisError> {
+    let terms: Vec<(Fr, _)> = bits
+        .iter()
+        .map(|b| (Fr::from(1u64), b.variable()))
+        .collect();
     let value = bits
         .iter()
         .try_fold(0u64, |acc, b| b.value().map(|v| acc + u64::from(v)))
@@ -82,7 +91,10 @@ pub fn sum_bits(cs: &ConstraintSystemRef<Fr>, bits: &[Boolean<Fr>]) -> Result<Fp
 }
 
 /// Poseidon over a fixed-length input, squeezing one element; matches [`poseidon::hash`].
-pub fn poseidon_hash(cs: &ConstraintSystemRef<Fr>, inputs: &[FpVar<Fr>]) -> Result<FpVar<Fr>, SynthesisError> {
+pub fn poseidon_hash(
+    cs: &ConstraintSystemRef<Fr>,
+    inputs: &[FpVar<Fr>],
+) -> Result<FpVar<Fr>, SynthesisError> {
     let mut sponge = PoseidonSpongeVar::new(cs.clone(), poseidon::config());
     sponge.absorb(&inputs.to_vec())?;
     Ok(sponge.squeeze_field_elements(1)?.remove(0))
@@ -146,7 +158,10 @@ mod tests {
             .iter()
             .map(|x| FpVar::new_witness(cs.clone(), || Ok(*x)).unwrap())
             .collect();
-        let packed: Vec<Fr> = pack_slots(&vars).iter().map(|v| v.value().unwrap()).collect();
+        let packed: Vec<Fr> = pack_slots(&vars)
+            .iter()
+            .map(|v| v.value().unwrap())
+            .collect();
         assert_eq!(packed, crate::encoding::pack(&slots));
     }
 }

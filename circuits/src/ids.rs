@@ -70,7 +70,10 @@ mod tests {
 
     #[test]
     fn empty_identifiers_are_refused() {
-        assert!(matches!(normalise("   "), Err(CircuitError::EmptyIdentifier)));
+        assert!(matches!(
+            normalise("   "),
+            Err(CircuitError::EmptyIdentifier)
+        ));
         assert!(matches!(normalise(""), Err(CircuitError::EmptyIdentifier)));
     }
 

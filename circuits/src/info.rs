@@ -1,6 +1,8 @@
 //! Size of a tier's circuit: constraints, public inputs and witness variables.
 
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode,
+};
 
 use crate::{encoding, Fr, OverlapCircuit, Tier, NUM_PUBLIC_INPUTS};
 

@@ -81,7 +81,10 @@ pub fn render(config: &PoseidonConfig<Fr>) -> String {
 fn parse_pinned(text: &str) -> Option<PoseidonConfig<Fr>> {
     let mut ark = Vec::new();
     let mut mds = Vec::new();
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let mut words = line.split_whitespace();
         let kind = words.next()?;
         let row = words
@@ -103,7 +106,8 @@ fn parse_pinned(text: &str) -> Option<PoseidonConfig<Fr>> {
         && ark.iter().all(|r| r.len() == width)
         && mds.len() == width
         && mds.iter().all(|r| r.len() == width);
-    shapes_ok.then(|| PoseidonConfig::new(FULL_ROUNDS, PARTIAL_ROUNDS, ALPHA, mds, ark, RATE, CAPACITY))
+    shapes_ok
+        .then(|| PoseidonConfig::new(FULL_ROUNDS, PARTIAL_ROUNDS, ALPHA, mds, ark, RATE, CAPACITY))
 }
 
 /// Hashes a fixed-length input natively and squeezes one field element.
@@ -126,7 +130,11 @@ mod tests {
 
     #[test]
     fn pinned_file_matches_regeneration() {
-        assert_eq!(render(&generate()), PINNED, "params file drifted from the generator");
+        assert_eq!(
+            render(&generate()),
+            PINNED,
+            "params file drifted from the generator"
+        );
     }
 
     #[test]
@@ -135,7 +143,9 @@ mod tests {
         let mut r_minus_one = Fr::MODULUS;
         r_minus_one.sub_with_borrow(&<Fr as PrimeField>::BigInt::from(1u64));
         let bytes = r_minus_one.to_bytes_be();
-        let rem = bytes.iter().fold(0u64, |acc, b| (acc * 256 + *b as u64) % ALPHA);
+        let rem = bytes
+            .iter()
+            .fold(0u64, |acc, b| (acc * 256 + *b as u64) % ALPHA);
         assert_ne!(rem, 0);
     }
 

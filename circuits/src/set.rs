@@ -29,7 +29,11 @@ impl std::fmt::Debug for SetOpening {
 
 impl SetOpening {
     /// An opening with the given salt; duplicates are removed, order is canonical.
-    pub fn new(tier: Tier, salt: Fr, ids: impl IntoIterator<Item = u64>) -> Result<Self, CircuitError> {
+    pub fn new(
+        tier: Tier,
+        salt: Fr,
+        ids: impl IntoIterator<Item = u64>,
+    ) -> Result<Self, CircuitError> {
         let mut members: Vec<u64> = ids.into_iter().collect();
         members.sort_unstable();
         members.dedup();
@@ -39,7 +43,11 @@ impl SetOpening {
                 capacity: tier.capacity(),
             });
         }
-        Ok(Self { tier, salt, members })
+        Ok(Self {
+            tier,
+            salt,
+            members,
+        })
     }
 
     /// An opening with a fresh random salt.
@@ -113,7 +121,10 @@ mod tests {
         let tier = Tier::new(2).unwrap();
         assert_eq!(
             SetOpening::new(tier, Fr::from(1u64), [1, 2, 3]).unwrap_err(),
-            CircuitError::SetTooLarge { members: 3, capacity: 2 }
+            CircuitError::SetTooLarge {
+                members: 3,
+                capacity: 2
+            }
         );
     }
 

@@ -59,7 +59,13 @@ pub struct ProofEnvelope {
 impl ProofEnvelope {
     /// Wraps a proof for `tier` under the key `vk_fingerprint`; `k` is the
     /// integer bound the statement was built with.
-    pub fn new(tier: Tier, vk_fingerprint: String, public: &PublicInputs, k: u64, proof: &Proof<Bls12_381>) -> Self {
+    pub fn new(
+        tier: Tier,
+        vk_fingerprint: String,
+        public: &PublicInputs,
+        k: u64,
+        proof: &Proof<Bls12_381>,
+    ) -> Self {
         let mut bytes = Vec::with_capacity(proof.compressed_size());
         proof
             .serialize_compressed(&mut bytes)

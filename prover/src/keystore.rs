@@ -61,7 +61,10 @@ impl KeyDir {
         let dir = self.tier_dir(tier);
         fs::create_dir_all(&dir).map_err(|e| ProverError::io(&dir, e))?;
         write_atomically(&dir.join(PROVING_KEY), &keys.proving_key_bytes)?;
-        write_atomically(&dir.join(PROVING_KEY_UNCOMPRESSED), &keys.proving_key_uncompressed)?;
+        write_atomically(
+            &dir.join(PROVING_KEY_UNCOMPRESSED),
+            &keys.proving_key_uncompressed,
+        )?;
         write_atomically(
             &dir.join(VERIFYING_KEY),
             &crate::fingerprint::verifying_key_bytes(&keys.verifying_key),
@@ -99,11 +102,12 @@ impl KeyDir {
             });
         }
         let bytes = fs::read(&path).map_err(|e| ProverError::io(&path, e))?;
-        let manifest: KeyManifest = serde_json::from_slice(&bytes).map_err(|source| ProverError::Json {
-            path: path.clone(),
-            what: "key manifest",
-            source,
-        })?;
+        let manifest: KeyManifest =
+            serde_json::from_slice(&bytes).map_err(|source| ProverError::Json {
+                path: path.clone(),
+                what: "key manifest",
+                source,
+            })?;
         let expected_id = encoding::circuit_id(tier);
         if manifest.format != MANIFEST_FORMAT
             || manifest.version != MANIFEST_VERSION
@@ -119,15 +123,22 @@ impl KeyDir {
     }
 
     /// Loads a tier's verifying key, fully validated, and checks its fingerprint.
-    pub fn verifying_key(&self, tier: Tier) -> Result<(KeyManifest, VerifyingKey<Bls12_381>), ProverError> {
+    pub fn verifying_key(
+        &self,
+        tier: Tier,
+    ) -> Result<(KeyManifest, VerifyingKey<Bls12_381>), ProverError> {
         let manifest = self.manifest(tier)?;
         let path = self.tier_dir(tier).join(VERIFYING_KEY);
         let bytes = fs::read(&path).map_err(|e| ProverError::io(&path, e))?;
-        let vk = VerifyingKey::<Bls12_381>::deserialize_with_mode(bytes.as_slice(), Compress::Yes, Validate::Yes)
-            .map_err(|e| ProverError::KeyIntegrity {
-                path: path.clone(),
-                reason: format!("not a valid compressed verifying key ({e})"),
-            })?;
+        let vk = VerifyingKey::<Bls12_381>::deserialize_with_mode(
+            bytes.as_slice(),
+            Compress::Yes,
+            Validate::Yes,
+        )
+        .map_err(|e| ProverError::KeyIntegrity {
+            path: path.clone(),
+            reason: format!("not a valid compressed verifying key ({e})"),
+        })?;
         let fingerprint = sha256_hex(&bytes);
         if fingerprint != manifest.vk_fingerprint || vk_fingerprint(&vk) != fingerprint {
             return Err(ProverError::KeyIntegrity {
@@ -155,15 +166,25 @@ impl KeyDir {
     /// file to what setup wrote, and every proof is verified against the
     /// validated verifying key before it is written, so a corrupt proving key
     /// can only produce a refusal, never a bad proof.
-    pub fn proving_key(&self, tier: Tier) -> Result<(KeyManifest, ProvingKey<Bls12_381>), ProverError> {
+    pub fn proving_key(
+        &self,
+        tier: Tier,
+    ) -> Result<(KeyManifest, ProvingKey<Bls12_381>), ProverError> {
         let (manifest, vk) = self.verifying_key(tier)?;
         let dir = self.tier_dir(tier);
         let uncompressed = dir.join(PROVING_KEY_UNCOMPRESSED);
         let (path, expected, compress) = match &manifest.pk_uncompressed_sha256 {
             Some(hash) if uncompressed.is_file() => (uncompressed, hash.clone(), Compress::No),
             _ => {
-                tracing::warn!(tier = tier.capacity(), "no uncompressed proving key: decompressing, which is slow at large tiers");
-                (dir.join(PROVING_KEY), manifest.pk_sha256.clone(), Compress::Yes)
+                tracing::warn!(
+                    tier = tier.capacity(),
+                    "no uncompressed proving key: decompressing, which is slow at large tiers"
+                );
+                (
+                    dir.join(PROVING_KEY),
+                    manifest.pk_sha256.clone(),
+                    Compress::Yes,
+                )
             }
         };
         let bytes = fs::read(&path).map_err(|e| ProverError::io(&path, e))?;
@@ -173,11 +194,15 @@ impl KeyDir {
                 reason: "proving key's SHA-256 differs from the manifest".into(),
             });
         }
-        let pk = ProvingKey::<Bls12_381>::deserialize_with_mode(bytes.as_slice(), compress, Validate::No)
-            .map_err(|e| ProverError::KeyIntegrity {
-                path: path.clone(),
-                reason: format!("not a valid proving key encoding ({e})"),
-            })?;
+        let pk = ProvingKey::<Bls12_381>::deserialize_with_mode(
+            bytes.as_slice(),
+            compress,
+            Validate::No,
+        )
+        .map_err(|e| ProverError::KeyIntegrity {
+            path: path.clone(),
+            reason: format!("not a valid proving key encoding ({e})"),
+        })?;
         if pk.vk != vk {
             return Err(ProverError::KeyIntegrity {
                 path,
@@ -198,7 +223,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = KeyDir::new(dir.path());
         let tier = Tier::new(2).unwrap();
-        assert!(matches!(store.manifest(tier), Err(ProverError::KeysMissing { .. })));
+        assert!(matches!(
+            store.manifest(tier),
+            Err(ProverError::KeysMissing { .. })
+        ));
         let keys = generate_keys(tier, &KeySource::DevSeed("x".into())).unwrap();
         store.write(&keys).unwrap();
         assert_eq!(store.tiers().unwrap(), vec![tier]);
@@ -218,13 +246,19 @@ mod tests {
         let mut tampered = fast.clone();
         tampered[100] ^= 1;
         fs::write(&fast_path, &tampered).unwrap();
-        assert!(matches!(store.proving_key(tier), Err(ProverError::KeyIntegrity { .. })));
+        assert!(matches!(
+            store.proving_key(tier),
+            Err(ProverError::KeyIntegrity { .. })
+        ));
         fs::remove_file(&fast_path).unwrap();
         let pk_path = store.tier_dir(tier).join(PROVING_KEY);
         let mut bytes = fs::read(&pk_path).unwrap();
         bytes[100] ^= 1;
         fs::write(&pk_path, &bytes).unwrap();
-        assert!(matches!(store.proving_key(tier), Err(ProverError::KeyIntegrity { .. })));
+        assert!(matches!(
+            store.proving_key(tier),
+            Err(ProverError::KeyIntegrity { .. })
+        ));
 
         // A different (valid) verifying key is caught by its fingerprint.
         let other = generate_keys(tier, &KeySource::DevSeed("y".into())).unwrap();
@@ -233,6 +267,9 @@ mod tests {
             crate::fingerprint::verifying_key_bytes(&other.verifying_key),
         )
         .unwrap();
-        assert!(matches!(store.verifying_key(tier), Err(ProverError::KeyIntegrity { .. })));
+        assert!(matches!(
+            store.verifying_key(tier),
+            Err(ProverError::KeyIntegrity { .. })
+        ));
     }
 }

@@ -44,5 +44,11 @@ pub fn prove_envelope<R: RngCore + CryptoRng>(
     honest_instance(a, b, k, context)?;
     let (_, pk) = keys.proving_key(a.tier())?;
     let (public, proof) = prove(&pk, a, b, k, context, rng)?;
-    Ok(ProofEnvelope::new(a.tier(), vk_fingerprint(&pk.vk), &public, k, &proof))
+    Ok(ProofEnvelope::new(
+        a.tier(),
+        vk_fingerprint(&pk.vk),
+        &public,
+        k,
+        &proof,
+    ))
 }

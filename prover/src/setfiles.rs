@@ -35,7 +35,11 @@ impl std::fmt::Debug for IdentifierList {
 /// Reads one identifier per line (UTF-8, `\n` or `\r\n`), normalises and
 /// hashes each, and refuses an empty or non-UTF-8 line, or the line at which
 /// the set outgrows the tier, naming the line. Errors never quote the line.
-pub fn read_identifiers(path: &Path, tier: Tier, skip_header: bool) -> Result<IdentifierList, ProverError> {
+pub fn read_identifiers(
+    path: &Path,
+    tier: Tier,
+    skip_header: bool,
+) -> Result<IdentifierList, ProverError> {
     let bytes = fs::read(path).map_err(|e| ProverError::io(path, e))?;
     let refuse = |line: usize, reason: String| ProverError::IdentifierLine {
         path: path.to_path_buf(),
@@ -55,8 +59,10 @@ pub fn read_identifiers(path: &Path, tier: Tier, skip_header: bool) -> Result<Id
     for (index, raw) in raw_lines.iter().enumerate().skip(usize::from(skip_header)) {
         let number = index + 1;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let text = std::str::from_utf8(raw).map_err(|_| refuse(number, "not valid UTF-8".into()))?;
-        let id = ids::identifier_to_id(text).map_err(|_| refuse(number, "empty identifier".into()))?;
+        let text =
+            std::str::from_utf8(raw).map_err(|_| refuse(number, "not valid UTF-8".into()))?;
+        let id =
+            ids::identifier_to_id(text).map_err(|_| refuse(number, "empty identifier".into()))?;
         list.lines += 1;
         if !seen.insert(id) {
             list.duplicates += 1;
@@ -132,7 +138,11 @@ pub fn set_file_paths(prefix: &Path) -> (PathBuf, PathBuf) {
 
 /// Writes `PREFIX.commitment.json` and `PREFIX.opening.json` (0600); refuses to
 /// overwrite either unless `force`, since a new salt orphans the old commitment.
-pub fn write_set_files(prefix: &Path, opening: &SetOpening, force: bool) -> Result<(PathBuf, PathBuf), ProverError> {
+pub fn write_set_files(
+    prefix: &Path,
+    opening: &SetOpening,
+    force: bool,
+) -> Result<(PathBuf, PathBuf), ProverError> {
     let (commitment_path, opening_path) = set_file_paths(prefix);
     for path in [&commitment_path, &opening_path] {
         if !force && path.exists() {
@@ -155,14 +165,28 @@ pub fn write_set_files(prefix: &Path, opening: &SetOpening, force: bool) -> Resu
         tier: tier.capacity(),
         commitment,
         salt: encoding::fr_to_hex(&opening.salt()),
-        ids: opening.members().iter().map(|id| format!("{id:016x}")).collect(),
+        ids: opening
+            .members()
+            .iter()
+            .map(|id| format!("{id:016x}"))
+            .collect(),
     };
-    fsutil::write_with_mode(&opening_path, &serde_json::to_vec_pretty(&private).expect("serialises"), 0o600)?;
-    fsutil::write_atomically(&commitment_path, &serde_json::to_vec_pretty(&public).expect("serialises"))?;
+    fsutil::write_with_mode(
+        &opening_path,
+        &serde_json::to_vec_pretty(&private).expect("serialises"),
+        0o600,
+    )?;
+    fsutil::write_atomically(
+        &commitment_path,
+        &serde_json::to_vec_pretty(&public).expect("serialises"),
+    )?;
     Ok((commitment_path, opening_path))
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &'static str) -> Result<T, ProverError> {
+fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &'static str,
+) -> Result<T, ProverError> {
     let bytes = fs::read(path).map_err(|e| ProverError::io(path, e))?;
     serde_json::from_slice(&bytes).map_err(|source| ProverError::Json {
         path: path.to_path_buf(),
@@ -171,17 +195,29 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &'static str) ->
     })
 }
 
-fn checked_tier(path: &Path, format: &str, expected: &str, version: u32, tier: usize, circuit: &str) -> Result<Tier, ProverError> {
+fn checked_tier(
+    path: &Path,
+    format: &str,
+    expected: &str,
+    version: u32,
+    tier: usize,
+    circuit: &str,
+) -> Result<Tier, ProverError> {
     let bad = |reason: String| ProverError::BadFile {
         path: path.to_path_buf(),
         reason,
     };
     if format != expected || version != SET_FILE_VERSION {
-        return Err(bad(format!("expected a {expected} v{SET_FILE_VERSION} file")));
+        return Err(bad(format!(
+            "expected a {expected} v{SET_FILE_VERSION} file"
+        )));
     }
     let tier = Tier::new(tier)?;
     if circuit != encoding::circuit_id(tier) {
-        return Err(bad(format!("circuit {circuit:?} is not {}", encoding::circuit_id(tier))));
+        return Err(bad(format!(
+            "circuit {circuit:?} is not {}",
+            encoding::circuit_id(tier)
+        )));
     }
     Ok(tier)
 }
@@ -189,7 +225,14 @@ fn checked_tier(path: &Path, format: &str, expected: &str, version: u32, tier: u
 /// Reads an opening file, checking that it opens the commitment it names.
 pub fn read_opening(path: &Path) -> Result<SetOpening, ProverError> {
     let file: OpeningFile = read_json(path, "set opening")?;
-    let tier = checked_tier(path, &file.format, OPENING_FORMAT, file.version, file.tier, &file.circuit)?;
+    let tier = checked_tier(
+        path,
+        &file.format,
+        OPENING_FORMAT,
+        file.version,
+        file.tier,
+        &file.circuit,
+    )?;
     let field = |name: &'static str, text: &str| {
         encoding::fr_from_hex(text).map_err(|source| ProverError::FieldHex {
             path: path.to_path_buf(),
@@ -223,12 +266,20 @@ pub fn read_opening(path: &Path) -> Result<SetOpening, ProverError> {
 /// Reads a commitment file: its tier and commitment.
 pub fn read_commitment(path: &Path) -> Result<(Tier, Fr), ProverError> {
     let file: CommitmentFile = read_json(path, "set commitment")?;
-    let tier = checked_tier(path, &file.format, COMMITMENT_FORMAT, file.version, file.tier, &file.circuit)?;
-    let commitment = encoding::fr_from_hex(&file.commitment).map_err(|source| ProverError::FieldHex {
-        path: path.to_path_buf(),
-        field: "commitment",
-        source,
-    })?;
+    let tier = checked_tier(
+        path,
+        &file.format,
+        COMMITMENT_FORMAT,
+        file.version,
+        file.tier,
+        &file.circuit,
+    )?;
+    let commitment =
+        encoding::fr_from_hex(&file.commitment).map_err(|source| ProverError::FieldHex {
+            path: path.to_path_buf(),
+            field: "commitment",
+            source,
+        })?;
     Ok((tier, commitment))
 }
 
@@ -250,17 +301,26 @@ mod tests {
         assert_eq!((list.ids.len(), list.lines, list.duplicates), (2, 3, 1));
 
         fs::write(&path, "a\n\nb\n").unwrap();
-        let err = read_identifiers(&path, tier(4), false).unwrap_err().to_string();
+        let err = read_identifiers(&path, tier(4), false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 2") && err.contains("empty"), "{err}");
 
         fs::write(&path, b"a\n\xff\xfe\n").unwrap();
-        let err = read_identifiers(&path, tier(4), false).unwrap_err().to_string();
+        let err = read_identifiers(&path, tier(4), false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 2") && err.contains("UTF-8"), "{err}");
 
         fs::write(&path, "secret-one\nsecret-two\nsecret-three\n").unwrap();
-        let err = read_identifiers(&path, tier(2), false).unwrap_err().to_string();
+        let err = read_identifiers(&path, tier(2), false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 3") && err.contains("tier 2"), "{err}");
-        assert!(!err.contains("secret"), "errors never quote identifiers: {err}");
+        assert!(
+            !err.contains("secret"),
+            "errors never quote identifiers: {err}"
+        );
     }
 
     #[test]
@@ -269,10 +329,19 @@ mod tests {
         let prefix = dir.path().join("partner");
         let opening = SetOpening::new(tier(4), Fr::from(5u64), [7, 3]).unwrap();
         let (c, o) = write_set_files(&prefix, &opening, false).unwrap();
-        assert_eq!(fs::metadata(&o).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&o).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(read_opening(&o).unwrap(), opening);
-        assert_eq!(read_commitment(&c).unwrap(), (tier(4), opening.commitment()));
-        assert!(matches!(write_set_files(&prefix, &opening, false), Err(ProverError::WouldOverwrite { .. })));
+        assert_eq!(
+            read_commitment(&c).unwrap(),
+            (tier(4), opening.commitment())
+        );
+        assert!(matches!(
+            write_set_files(&prefix, &opening, false),
+            Err(ProverError::WouldOverwrite { .. })
+        ));
         assert!(write_set_files(&prefix, &opening, true).is_ok());
 
         // An opening edited to other ids no longer opens its commitment.

@@ -13,7 +13,10 @@ use zktx_circuits::{encoding, CircuitInfo, OverlapCircuit, Tier};
 
 use crate::{
     fingerprint::{sha256_hex, vk_fingerprint},
-    manifest::{KeyManifest, KeyOrigin, DEV_KEYS_WARNING, MANIFEST_FORMAT, MANIFEST_VERSION, SINGLE_PARTY_WARNING},
+    manifest::{
+        KeyManifest, KeyOrigin, DEV_KEYS_WARNING, MANIFEST_FORMAT, MANIFEST_VERSION,
+        SINGLE_PARTY_WARNING,
+    },
     ProverError,
 };
 
@@ -51,9 +54,12 @@ fn dev_rng(seed: &str) -> ChaCha20Rng {
 pub fn generate_keys(tier: Tier, source: &KeySource) -> Result<GeneratedKeys, ProverError> {
     let circuit = OverlapCircuit::for_setup(tier);
     let (proving_key, verifying_key) = match source {
-        KeySource::DevSeed(seed) => Groth16::<Bls12_381>::circuit_specific_setup(circuit, &mut dev_rng(seed))?,
+        KeySource::DevSeed(seed) => {
+            Groth16::<Bls12_381>::circuit_specific_setup(circuit, &mut dev_rng(seed))?
+        }
         KeySource::OsRandom => {
-            let mut rng = ChaCha20Rng::from_rng(OsRng).map_err(|e| ProverError::io("<os randomness>", std::io::Error::other(e)))?;
+            let mut rng = ChaCha20Rng::from_rng(OsRng)
+                .map_err(|e| ProverError::io("<os randomness>", std::io::Error::other(e)))?;
             Groth16::<Bls12_381>::circuit_specific_setup(circuit, &mut rng)?
         }
     };

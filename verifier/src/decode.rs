@@ -13,7 +13,9 @@ use ark_ec::{
 };
 use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::Proof;
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate};
+use ark_serialize::{
+    CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate,
+};
 use base64::Engine;
 use zktx_circuits::{encoding, Fr, PublicInputs};
 use zktx_prover::EnvelopeInputs;
@@ -44,7 +46,10 @@ fn coordinates_canonical(bytes: &[u8]) -> bool {
 }
 
 /// Decodes one compressed point of a proof, with every check.
-fn decode_point<C: SWCurveConfig>(bytes: &[u8], point: ProofPoint) -> Result<Affine<C>, DecodeError> {
+fn decode_point<C: SWCurveConfig>(
+    bytes: &[u8],
+    point: ProofPoint,
+) -> Result<Affine<C>, DecodeError> {
     let fail = |error| DecodeError::Point { point, error };
     let flags = bytes[0];
     if flags & COMPRESSED_FLAG == 0 {
@@ -56,13 +61,14 @@ fn decode_point<C: SWCurveConfig>(bytes: &[u8], point: ProofPoint) -> Result<Aff
     if !coordinates_canonical(bytes) {
         return Err(fail(PointError::NonCanonical));
     }
-    let decoded = Affine::<C>::deserialize_with_mode(bytes, Compress::Yes, Validate::No).map_err(|e| {
-        fail(match e {
-            SerializationError::UnexpectedFlags => PointError::BadFlags,
-            // A canonical x with no matching y: x³ + b is not a square.
-            _ => PointError::NotOnCurve,
-        })
-    })?;
+    let decoded =
+        Affine::<C>::deserialize_with_mode(bytes, Compress::Yes, Validate::No).map_err(|e| {
+            fail(match e {
+                SerializationError::UnexpectedFlags => PointError::BadFlags,
+                // A canonical x with no matching y: x³ + b is not a square.
+                _ => PointError::NotOnCurve,
+            })
+        })?;
     if decoded.is_zero() {
         return Err(fail(PointError::Identity));
     }
@@ -135,11 +141,17 @@ mod tests {
     #[test]
     fn valid_point_round_trips() {
         let g = G1Affine::generator();
-        assert_eq!(decode_point::<ark_bls12_381::g1::Config>(&g1_bytes(&g), ProofPoint::A).unwrap(), g);
+        assert_eq!(
+            decode_point::<ark_bls12_381::g1::Config>(&g1_bytes(&g), ProofPoint::A).unwrap(),
+            g
+        );
         let h = G2Affine::generator();
         let mut bytes = Vec::new();
         h.serialize_compressed(&mut bytes).unwrap();
-        assert_eq!(decode_point::<ark_bls12_381::g2::Config>(&bytes, ProofPoint::B).unwrap(), h);
+        assert_eq!(
+            decode_point::<ark_bls12_381::g2::Config>(&bytes, ProofPoint::B).unwrap(),
+            h
+        );
     }
 
     fn point_error(bytes: &[u8]) -> PointError {
@@ -163,14 +175,16 @@ mod tests {
         let mut too_big = Fq::MODULUS.to_bytes_be();
         too_big[0] |= COMPRESSED_FLAG;
         assert_eq!(point_error(&too_big), PointError::NonCanonical);
-
     }
 
     #[test]
     fn proof_length_and_base64() {
         assert_eq!(
             decode_proof(&[0u8; 10]).unwrap_err(),
-            DecodeError::ProofLength { expected: 192, got: 10 }
+            DecodeError::ProofLength {
+                expected: 192,
+                got: 10
+            }
         );
         assert_eq!(decode_proof_base64("***").unwrap_err(), DecodeError::Base64);
     }

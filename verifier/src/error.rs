@@ -82,7 +82,9 @@ pub enum VerifyError {
     #[error("malformed proof file: {0}")]
     Malformed(String),
     /// The envelope's format or version is not one this verifier reads.
-    #[error("unsupported proof format {format:?} version {version} (expected zktx-proof version 1)")]
+    #[error(
+        "unsupported proof format {format:?} version {version} (expected zktx-proof version 1)"
+    )]
     UnsupportedFormat {
         /// The format named.
         format: String,

@@ -21,7 +21,11 @@ pub struct Verified {
 }
 
 /// Verifies a decoded proof for `public` under `key` (the pairing check).
-pub fn verify_proof(key: &PreparedKey, proof: &Proof<Bls12_381>, public: &PublicInputs) -> Result<(), VerifyError> {
+pub fn verify_proof(
+    key: &PreparedKey,
+    proof: &Proof<Bls12_381>,
+    public: &PublicInputs,
+) -> Result<(), VerifyError> {
     match Groth16::<Bls12_381>::verify_proof(key.prepared(), proof, &public.to_vec()) {
         Ok(true) => Ok(()),
         _ => Err(VerifyError::Rejected),
@@ -30,7 +34,8 @@ pub fn verify_proof(key: &PreparedKey, proof: &Proof<Bls12_381>, public: &Public
 
 /// Parses a proof file's JSON and checks its format, version and circuit.
 pub fn parse_envelope(json: &[u8]) -> Result<(ProofEnvelope, Tier), VerifyError> {
-    let envelope: ProofEnvelope = serde_json::from_slice(json).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+    let envelope: ProofEnvelope =
+        serde_json::from_slice(json).map_err(|e| VerifyError::Malformed(e.to_string()))?;
     if envelope.format != ENVELOPE_FORMAT || envelope.version != ENVELOPE_VERSION {
         return Err(VerifyError::UnsupportedFormat {
             format: envelope.format,
@@ -48,7 +53,10 @@ pub fn parse_envelope(json: &[u8]) -> Result<(ProofEnvelope, Tier), VerifyError>
 }
 
 /// Verifies a parsed envelope under `key`: the key must be the one the proof names.
-pub fn verify_envelope(key: &PreparedKey, envelope: &ProofEnvelope) -> Result<Verified, VerifyError> {
+pub fn verify_envelope(
+    key: &PreparedKey,
+    envelope: &ProofEnvelope,
+) -> Result<Verified, VerifyError> {
     if envelope.vk_fingerprint != key.fingerprint() || envelope.tier != key.tier().capacity() {
         return Err(VerifyError::WrongKey {
             tier: envelope.tier,

@@ -33,7 +33,11 @@ fn false_statement(k: u64) -> FalseStatement {
         context: Fr::from(42u64),
     };
     let witness = OverlapWitness::from_slots(a.slots(), b.slots(), a.salt(), b.salt());
-    FalseStatement { tier, public, witness }
+    FalseStatement {
+        tier,
+        public,
+        witness,
+    }
 }
 
 fn member(v: u64) -> Fr {
@@ -46,7 +50,9 @@ fn resort(s: &mut [Fr]) {
 
 /// Index of the first copy of each value that occurs twice in S.
 fn first_copies(s: &[Fr]) -> Vec<usize> {
-    (0..s.len() - 1).filter(|&j| s[j] == s[j + 1] && s[j] != Fr::from(0u64)).collect()
+    (0..s.len() - 1)
+        .filter(|&j| s[j] == s[j + 1] && s[j] != Fr::from(0u64))
+        .collect()
 }
 
 #[test]
@@ -110,7 +116,12 @@ fn flipping_flags_fails_in_s_and_in_the_committed_slots() {
             *slot -= Fr::from(1u64);
         }
     }
-    let (a, b, sa, sb) = (st.witness.a_slots.clone(), st.witness.b_slots.clone(), st.witness.salt_a, st.witness.salt_b);
+    let (a, b, sa, sb) = (
+        st.witness.a_slots.clone(),
+        st.witness.b_slots.clone(),
+        st.witness.salt_a,
+        st.witness.salt_b,
+    );
     st.witness = OverlapWitness::from_slots(a, b, sa, sb);
     assert!(!satisfied(st.tier, st.public, st.witness));
 }
@@ -131,10 +142,17 @@ fn splitting_equal_members_with_same_value_padding_fails() {
         context: Fr::from(42u64),
     };
     let honest = OverlapWitness::from_slots(a_slots, b.slots(), salt_a, b.salt());
-    assert!(!satisfied(tier, public, honest.clone()), "sorted order still counts 3");
+    assert!(
+        !satisfied(tier, public, honest.clone()),
+        "sorted order still counts 3"
+    );
 
     let mut split = honest;
-    let pos28 = split.sorted.iter().position(|x| *x == Fr::from(28u64)).unwrap();
+    let pos28 = split
+        .sorted
+        .iter()
+        .position(|x| *x == Fr::from(28u64))
+        .unwrap();
     // Sorted order is [.., 28, 29, 29, ..]; move the 28 between the 29s.
     split.sorted.swap(pos28, pos28 + 1);
     assert!(!satisfied(tier, public, split));
@@ -177,7 +195,12 @@ fn a_different_opening_of_the_same_commitment_fails() {
     // Claim A's commitment but open it to a set disjoint from B.
     let mut st = false_statement(0);
     st.witness.a_slots = (30..=36u64).map(member).chain([slot_to_field(0)]).collect();
-    let (a, b, sa, sb) = (st.witness.a_slots.clone(), st.witness.b_slots.clone(), st.witness.salt_a, st.witness.salt_b);
+    let (a, b, sa, sb) = (
+        st.witness.a_slots.clone(),
+        st.witness.b_slots.clone(),
+        st.witness.salt_a,
+        st.witness.salt_b,
+    );
     st.witness = OverlapWitness::from_slots(a, b, sa, sb);
     assert!(!satisfied(st.tier, st.public, st.witness));
 }
@@ -196,7 +219,10 @@ fn duplicates_within_a_committed_list_only_raise_the_count() {
     };
     let w = OverlapWitness::from_slots(a_slots.clone(), b.slots(), salt_a, b.salt());
     assert!(!satisfied(tier, public(0), w.clone()));
-    assert!(!satisfied(tier, public(1), w.clone()), "count is 2 with the repeat");
+    assert!(
+        !satisfied(tier, public(1), w.clone()),
+        "count is 2 with the repeat"
+    );
     assert!(satisfied(tier, public(2), w));
 }
 

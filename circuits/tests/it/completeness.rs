@@ -7,7 +7,9 @@ use zktx_circuits::{commit_slots, honest_instance, reference, CircuitError, Fr, 
 use crate::satisfied;
 
 fn random_set(rng: &mut ChaCha20Rng, universe: u64, size: usize) -> Vec<u64> {
-    let mut all: Vec<u64> = (0..universe).map(|x| x.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect();
+    let mut all: Vec<u64> = (0..universe)
+        .map(|x| x.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+        .collect();
     all.shuffle(rng);
     all.truncate(size);
     all
@@ -22,7 +24,10 @@ fn check_pair(tier: Tier, a_ids: Vec<u64>, b_ids: Vec<u64>, rng: &mut ChaCha20Rn
     let n = tier.capacity() as u64;
     for k in [overlap, (overlap + 1).min(n), n] {
         let (public, witness) = honest_instance(&a, &b, k, context).unwrap();
-        assert!(satisfied(tier, public, witness), "k = {k}, overlap = {overlap}");
+        assert!(
+            satisfied(tier, public, witness),
+            "k = {k}, overlap = {overlap}"
+        );
     }
     if overlap > 0 {
         assert_eq!(

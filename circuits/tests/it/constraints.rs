@@ -8,10 +8,16 @@ fn constraints(capacity: usize) -> usize {
 
 #[test]
 fn at_most_300_constraints_per_slot_and_linear() {
-    let counts: Vec<(usize, usize)> = [16usize, 64, 256, 1024].iter().map(|&n| (n, constraints(n))).collect();
+    let counts: Vec<(usize, usize)> = [16usize, 64, 256, 1024]
+        .iter()
+        .map(|&n| (n, constraints(n)))
+        .collect();
     for &(n, c) in &counts {
         let per_slot = c as f64 / (2 * n) as f64;
-        assert!(per_slot <= 300.0, "tier {n}: {c} constraints, {per_slot:.1} per slot");
+        assert!(
+            per_slot <= 300.0,
+            "tier {n}: {c} constraints, {per_slot:.1} per slot"
+        );
     }
     // Linear: the slope between 256 and 1024 predicts 16 and 64 to within 2%.
     let (n1, c1) = counts[2];
@@ -20,6 +26,9 @@ fn at_most_300_constraints_per_slot_and_linear() {
     let intercept = c1 as f64 - slope * n1 as f64;
     for &(n, c) in &counts[..2] {
         let predicted = intercept + slope * n as f64;
-        assert!(((c as f64 - predicted) / c as f64).abs() < 0.02, "tier {n}: {c} vs {predicted:.0}");
+        assert!(
+            ((c as f64 - predicted) / c as f64).abs() < 0.02,
+            "tier {n}: {c} vs {predicted:.0}"
+        );
     }
 }

@@ -13,5 +13,6 @@ pub fn satisfied(tier: Tier, public: PublicInputs, witness: OverlapWitness) -> b
     OverlapCircuit::with_assignment(tier, public, witness)
         .generate_constraints(cs.clone())
         .expect("synthesis succeeds for any full-length assignment");
-    cs.is_satisfied().expect("satisfiability is decidable with a full assignment")
+    cs.is_satisfied()
+        .expect("satisfiability is decidable with a full assignment")
 }

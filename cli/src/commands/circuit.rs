@@ -6,7 +6,9 @@ use zktx_circuits::{CircuitInfo, Tier, PUBLIC_INPUT_NAMES};
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// Constraints, public inputs and witness size of a tier's circuit.
-    #[command(after_help = "Example:\n  zktx circuit info --tier 1024\n  zktx circuit info --tier 16 --json")]
+    #[command(
+        after_help = "Example:\n  zktx circuit info --tier 1024\n  zktx circuit info --tier 16 --json"
+    )]
     Info {
         /// Circuit tier: slots per side.
         #[arg(long, value_name = "N", value_parser = super::parse_tier)]
@@ -35,9 +37,21 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         return Ok(());
     }
     println!("circuit            {}", info.circuit_id);
-    println!("tier               {} per side ({} slots)", tier.capacity(), tier.total_slots());
-    println!("constraints        {} ({:.1} per slot)", info.constraints, info.constraints_per_slot());
-    println!("public inputs      {} ({})", info.public_inputs, PUBLIC_INPUT_NAMES.join(", "));
+    println!(
+        "tier               {} per side ({} slots)",
+        tier.capacity(),
+        tier.total_slots()
+    );
+    println!(
+        "constraints        {} ({:.1} per slot)",
+        info.constraints,
+        info.constraints_per_slot()
+    );
+    println!(
+        "public inputs      {} ({})",
+        info.public_inputs,
+        PUBLIC_INPUT_NAMES.join(", ")
+    );
     println!("witness variables  {}", info.witness_variables);
     Ok(())
 }

@@ -38,9 +38,11 @@ pub struct Args {
 /// Runs `zktx commit`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let list = setfiles::read_identifiers(&args.set, args.tier, args.skip_header)?;
-    let opening = SetOpening::with_random_salt(args.tier, list.ids.iter().copied(), &mut rand::rngs::OsRng)
-        .context("building the set")?;
-    let (commitment_path, opening_path) = setfiles::write_set_files(&args.out, &opening, args.force)?;
+    let opening =
+        SetOpening::with_random_salt(args.tier, list.ids.iter().copied(), &mut rand::rngs::OsRng)
+            .context("building the set")?;
+    let (commitment_path, opening_path) =
+        setfiles::write_set_files(&args.out, &opening, args.force)?;
     eprintln!(
         "read {} identifier lines: {} distinct, {} repeats merged; tier {} has {} slots",
         list.lines,
@@ -51,6 +53,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     );
     println!("commitment {}", encoding::fr_to_hex(&opening.commitment()));
     println!("public   {}", commitment_path.display());
-    println!("private  {}  (salt and ids: keep it secret)", opening_path.display());
+    println!(
+        "private  {}  (salt and ids: keep it secret)",
+        opening_path.display()
+    );
     Ok(())
 }

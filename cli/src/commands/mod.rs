@@ -8,6 +8,8 @@ pub mod verify;
 
 /// Parses a tier capacity for clap, with the library's range check.
 pub fn parse_tier(text: &str) -> Result<zktx_circuits::Tier, String> {
-    let capacity: usize = text.parse().map_err(|_| format!("{text:?} is not a whole number"))?;
+    let capacity: usize = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a whole number"))?;
     zktx_circuits::Tier::new(capacity).map_err(|e| e.to_string())
 }

@@ -51,7 +51,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let a = setfiles::read_opening(&args.a)?;
     let b = setfiles::read_opening(&args.b)?;
     let started = Instant::now();
-    let envelope = prove_envelope(&KeyDir::new(&args.keys), &a, &b, args.k, args.context, &mut rand::rngs::OsRng)?;
+    let envelope = prove_envelope(
+        &KeyDir::new(&args.keys),
+        &a,
+        &b,
+        args.k,
+        args.context,
+        &mut rand::rngs::OsRng,
+    )?;
     write_atomically(&args.out, envelope.to_json().as_bytes()).context("writing the proof")?;
     eprintln!("proved in {:.1}s", started.elapsed().as_secs_f64());
     println!(

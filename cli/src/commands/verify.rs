@@ -36,7 +36,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match verify_file_bytes(&KeyDir::new(&args.keys), &bytes) {
         Ok(verified) => {
             if verified.dev_keys {
-                eprintln!("warning: verified with DEVELOPMENT keys, which anyone with the seed can forge");
+                eprintln!(
+                    "warning: verified with DEVELOPMENT keys, which anyone with the seed can forge"
+                );
             }
             println!("valid");
             Ok(())

@@ -44,8 +44,10 @@ impl Session {
             .current_dir(self.dir.path())
             .output()
             .unwrap();
-        self.transcript.push_str(&String::from_utf8_lossy(&output.stdout));
-        self.transcript.push_str(&String::from_utf8_lossy(&output.stderr));
+        self.transcript
+            .push_str(&String::from_utf8_lossy(&output.stdout));
+        self.transcript
+            .push_str(&String::from_utf8_lossy(&output.stderr));
         output
     }
 
@@ -66,8 +68,19 @@ fn code(output: &Output) -> i32 {
 
 fn prove_args<'a>(k: &'a str, out: &'a str) -> Vec<&'a str> {
     vec![
-        "prove", "--keys", "keys", "--a", "a.opening.json", "--b", "b.opening.json", "--k", k, "--context", "0xabc",
-        "--out", out,
+        "prove",
+        "--keys",
+        "keys",
+        "--a",
+        "a.opening.json",
+        "--b",
+        "b.opening.json",
+        "--k",
+        k,
+        "--context",
+        "0xabc",
+        "--out",
+        out,
     ]
 }
 
@@ -77,19 +90,42 @@ fn commit_setup_prove_verify_refuse() {
     s.write_set("a.csv", &SECRET_MEMBERS_A);
     s.write_set("b.csv", &SECRET_MEMBERS_B);
     for side in ["a", "b"] {
-        let out = s.run(&["commit", "--set", &format!("{side}.csv"), "--tier", "8", "--out", side]);
+        let out = s.run(&[
+            "commit",
+            "--set",
+            &format!("{side}.csv"),
+            "--tier",
+            "8",
+            "--out",
+            side,
+        ]);
         assert_eq!(code(&out), 0, "{}", s.transcript);
     }
-    let mode = std::fs::metadata(s.path("a.opening.json")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(s.path("a.opening.json"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600, "openings are private files");
     // Committing again would orphan the old commitment: refused without --force.
-    assert_ne!(code(&s.run(&["commit", "--set", "a.csv", "--tier", "8", "--out", "a"])), 0);
+    assert_ne!(
+        code(&s.run(&["commit", "--set", "a.csv", "--tier", "8", "--out", "a"])),
+        0
+    );
 
-    let out = s.run(&["setup", "--tier", "8", "--out", "keys", "--dev-seed", "cli-test"]);
+    let out = s.run(&[
+        "setup",
+        "--tier",
+        "8",
+        "--out",
+        "keys",
+        "--dev-seed",
+        "cli-test",
+    ]);
     assert_eq!(code(&out), 0, "{}", s.transcript);
     assert!(String::from_utf8_lossy(&out.stderr).contains("DEVELOPMENT KEYS"));
     let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(s.path("keys/tier-8/manifest.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(s.path("keys/tier-8/manifest.json")).unwrap())
+            .unwrap();
     assert_eq!(manifest["dev_keys"], true);
     assert_eq!(manifest["tier"], 8);
 
@@ -97,7 +133,12 @@ fn commit_setup_prove_verify_refuse() {
     let out = s.run(&prove_args("2", "proof.json"));
     assert_eq!(code(&out), 0, "{}", s.transcript);
     let out = s.run(&["verify", "--keys", "keys", "proof.json"]);
-    assert_eq!((code(&out), stdout(&out).trim()), (0, "valid"), "{}", s.transcript);
+    assert_eq!(
+        (code(&out), stdout(&out).trim()),
+        (0, "valid"),
+        "{}",
+        s.transcript
+    );
 
     // k = 1 is false: refused with exit 3 and nothing written.
     let out = s.run(&prove_args("1", "false.json"));
@@ -106,7 +147,9 @@ fn commit_setup_prove_verify_refuse() {
     assert!(!s.path("false.json").exists());
 
     // A proof edited to claim k = 1 is invalid.
-    let edited = std::fs::read_to_string(s.path("proof.json")).unwrap().replace("\"k\": 2", "\"k\": 1");
+    let edited = std::fs::read_to_string(s.path("proof.json"))
+        .unwrap()
+        .replace("\"k\": 2", "\"k\": 1");
     std::fs::write(s.path("edited.json"), edited).unwrap();
     let out = s.run(&["verify", "--keys", "keys", "edited.json"]);
     assert_eq!(code(&out), 1);
@@ -128,7 +171,10 @@ fn commit_setup_prove_verify_refuse() {
     for member in SECRET_MEMBERS_A.iter().chain(&SECRET_MEMBERS_B) {
         let local = member.split('@').next().unwrap();
         assert!(!s.transcript.contains(local), "{member} leaked into output");
-        assert!(public.iter().all(|text| !text.contains(local)), "{member} leaked into a public file");
+        assert!(
+            public.iter().all(|text| !text.contains(local)),
+            "{member} leaked into a public file"
+        );
     }
 }
 
@@ -138,12 +184,23 @@ fn bad_sets_are_refused_with_their_line_number() {
     std::fs::write(s.path("gap.csv"), "one@example.com\n\nthree@example.com\n").unwrap();
     let out = s.run(&["commit", "--set", "gap.csv", "--tier", "4", "--out", "gap"]);
     assert_ne!(code(&out), 0);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"), "{}", s.transcript);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 2"),
+        "{}",
+        s.transcript
+    );
     s.write_set("big.csv", &SECRET_MEMBERS_A);
     let out = s.run(&["commit", "--set", "big.csv", "--tier", "4", "--out", "big"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("line 5"), "{}", s.transcript);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 5"),
+        "{}",
+        s.transcript
+    );
     assert!(!Path::new(&s.path("big.opening.json")).exists());
-    assert!(!s.transcript.contains("erin"), "the offending identifier is not echoed");
+    assert!(
+        !s.transcript.contains("erin"),
+        "the offending identifier is not echoed"
+    );
 }
 
 #[test]
@@ -158,7 +215,10 @@ fn every_command_has_help_with_an_example_and_circuit_info_works() {
     ] {
         let out = s.run(&command);
         assert_eq!(code(&out), 0);
-        assert!(stdout(&out).contains("Example"), "{command:?} has no example");
+        assert!(
+            stdout(&out).contains("Example"),
+            "{command:?} has no example"
+        );
     }
     let out = s.run(&["circuit", "info", "--tier", "16", "--json"]);
     let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

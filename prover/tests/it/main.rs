@@ -22,14 +22,27 @@ fn proofs_verify_and_bind_every_public_input() {
     let mut rng = ChaCha20Rng::seed_from_u64(9);
     let (public, proof) = prove(&keys.proving_key, &a, &b, 2, Fr::from(77u64), &mut rng).unwrap();
     let pvk = prepare_verifying_key(&keys.verifying_key);
-    let verify = |p: PublicInputs| Groth16::<Bls12_381>::verify_proof(&pvk, &proof, &p.to_vec()).unwrap();
+    let verify =
+        |p: PublicInputs| Groth16::<Bls12_381>::verify_proof(&pvk, &proof, &p.to_vec()).unwrap();
     assert!(verify(public));
     // A public input that appeared in no constraint would leave this proof valid.
     let altered = [
-        PublicInputs { commit_a: public.commit_a + Fr::from(1u64), ..public },
-        PublicInputs { commit_b: public.commit_b + Fr::from(1u64), ..public },
-        PublicInputs { k: Fr::from(3u64), ..public },
-        PublicInputs { context: Fr::from(78u64), ..public },
+        PublicInputs {
+            commit_a: public.commit_a + Fr::from(1u64),
+            ..public
+        },
+        PublicInputs {
+            commit_b: public.commit_b + Fr::from(1u64),
+            ..public
+        },
+        PublicInputs {
+            k: Fr::from(3u64),
+            ..public
+        },
+        PublicInputs {
+            context: Fr::from(78u64),
+            ..public
+        },
     ];
     for p in altered {
         assert!(!verify(p), "altered input {p:?} still verifies");
@@ -45,10 +58,17 @@ fn false_statements_are_refused_before_proving() {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     // Refused even without keys: the statement is checked first.
     let err = prove_envelope(&keys, &a, &b, 1, Fr::from(0u64), &mut rng).unwrap_err();
-    assert!(matches!(err, ProverError::Circuit(CircuitError::OverlapExceedsK { k: 1 })));
+    assert!(matches!(
+        err,
+        ProverError::Circuit(CircuitError::OverlapExceedsK { k: 1 })
+    ));
     let err = prove_envelope(&keys, &a, &b, 2, Fr::from(0u64), &mut rng).unwrap_err();
-    assert!(matches!(err, ProverError::KeysMissing { tier: 4, .. }), "{err}");
-    keys.write(&generate_keys(tier, &KeySource::DevSeed("it".into())).unwrap()).unwrap();
+    assert!(
+        matches!(err, ProverError::KeysMissing { tier: 4, .. }),
+        "{err}"
+    );
+    keys.write(&generate_keys(tier, &KeySource::DevSeed("it".into())).unwrap())
+        .unwrap();
     let envelope = prove_envelope(&keys, &a, &b, 2, Fr::from(0u64), &mut rng).unwrap();
     assert_eq!(envelope.tier, 4);
     assert_eq!(envelope.public_inputs.k, 2);

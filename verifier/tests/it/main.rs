@@ -22,14 +22,22 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let tier = Tier::new(4).unwrap();
     let keys = KeyDir::new(dir.path().join("keys"));
-    keys.write(&generate_keys(tier, &KeySource::DevSeed("verifier-it".into())).unwrap()).unwrap();
+    keys.write(&generate_keys(tier, &KeySource::DevSeed("verifier-it".into())).unwrap())
+        .unwrap();
     let other_keys = KeyDir::new(dir.path().join("other"));
-    other_keys.write(&generate_keys(tier, &KeySource::DevSeed("someone-else".into())).unwrap()).unwrap();
+    other_keys
+        .write(&generate_keys(tier, &KeySource::DevSeed("someone-else".into())).unwrap())
+        .unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let a = SetOpening::with_random_salt(tier, [10, 20, 30], &mut rng).unwrap();
     let b = SetOpening::with_random_salt(tier, [30, 40], &mut rng).unwrap();
     let envelope = prove_envelope(&keys, &a, &b, 1, Fr::from(0xc0ffeeu64), &mut rng).unwrap();
-    Fixture { _dir: dir, keys, other_keys, envelope }
+    Fixture {
+        _dir: dir,
+        keys,
+        other_keys,
+        envelope,
+    }
 }
 
 fn verify(keys: &KeyDir, envelope: &ProofEnvelope) -> Result<zktx_verifier::Verified, VerifyError> {
@@ -37,7 +45,9 @@ fn verify(keys: &KeyDir, envelope: &ProofEnvelope) -> Result<zktx_verifier::Veri
 }
 
 fn proof_bytes(envelope: &ProofEnvelope) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD.decode(&envelope.proof).unwrap()
+    base64::engine::general_purpose::STANDARD
+        .decode(&envelope.proof)
+        .unwrap()
 }
 
 fn with_proof_bytes(envelope: &ProofEnvelope, bytes: &[u8]) -> ProofEnvelope {
@@ -71,14 +81,30 @@ fn a_good_proof_verifies() {
 #[test]
 fn wrong_key_is_refused() {
     let f = fixture();
-    assert!(matches!(verify(&f.other_keys, &f.envelope), Err(VerifyError::WrongKey { .. })));
+    assert!(matches!(
+        verify(&f.other_keys, &f.envelope),
+        Err(VerifyError::WrongKey { .. })
+    ));
     // Even if the proof claims the other key's fingerprint, the pairing check fails.
-    let other_fp = f.other_keys.manifest(Tier::new(4).unwrap()).unwrap().vk_fingerprint;
-    let relabelled = ProofEnvelope { vk_fingerprint: other_fp, ..f.envelope.clone() };
-    assert!(matches!(verify(&f.other_keys, &relabelled), Err(VerifyError::Rejected)));
+    let other_fp = f
+        .other_keys
+        .manifest(Tier::new(4).unwrap())
+        .unwrap()
+        .vk_fingerprint;
+    let relabelled = ProofEnvelope {
+        vk_fingerprint: other_fp,
+        ..f.envelope.clone()
+    };
+    assert!(matches!(
+        verify(&f.other_keys, &relabelled),
+        Err(VerifyError::Rejected)
+    ));
     // A key directory without the proof's tier.
     let empty = tempfile::tempdir().unwrap();
-    assert!(matches!(verify(&KeyDir::new(empty.path()), &f.envelope), Err(VerifyError::Keys(_))));
+    assert!(matches!(
+        verify(&KeyDir::new(empty.path()), &f.envelope),
+        Err(VerifyError::Keys(_))
+    ));
 }
 
 #[test]
@@ -90,18 +116,39 @@ fn tampered_proof_bytes_are_refused() {
         let mut tampered = bytes.clone();
         tampered[i] ^= 1 << (i % 8);
         let result = verify(&f.keys, &with_proof_bytes(&f.envelope, &tampered));
-        assert!(matches!(result, Err(VerifyError::Decode(_)) | Err(VerifyError::Rejected)), "byte {i}: {result:?}");
+        assert!(
+            matches!(
+                result,
+                Err(VerifyError::Decode(_)) | Err(VerifyError::Rejected)
+            ),
+            "byte {i}: {result:?}"
+        );
     }
     // A valid point in place of A: decodes, fails the pairing check.
     let a = zktx_verifier::decode::decode_proof(&bytes).unwrap().a;
     let mut doubled = bytes.clone();
     doubled[..48].copy_from_slice(&compressed(&(a + a).into_affine()));
-    assert!(matches!(verify(&f.keys, &with_proof_bytes(&f.envelope, &doubled)), Err(VerifyError::Rejected)));
+    assert!(matches!(
+        verify(&f.keys, &with_proof_bytes(&f.envelope, &doubled)),
+        Err(VerifyError::Rejected)
+    ));
     // Wrong length and bad base64.
     let short = with_proof_bytes(&f.envelope, &bytes[..191]);
-    assert!(matches!(verify(&f.keys, &short), Err(VerifyError::Decode(DecodeError::ProofLength { got: 191, .. }))));
-    let garbage = ProofEnvelope { proof: "not base64!".into(), ..f.envelope.clone() };
-    assert!(matches!(verify(&f.keys, &garbage), Err(VerifyError::Decode(DecodeError::Base64))));
+    assert!(matches!(
+        verify(&f.keys, &short),
+        Err(VerifyError::Decode(DecodeError::ProofLength {
+            got: 191,
+            ..
+        }))
+    ));
+    let garbage = ProofEnvelope {
+        proof: "not base64!".into(),
+        ..f.envelope.clone()
+    };
+    assert!(matches!(
+        verify(&f.keys, &garbage),
+        Err(VerifyError::Decode(DecodeError::Base64))
+    ));
 }
 
 #[test]
@@ -123,7 +170,10 @@ fn altered_public_inputs_are_rejected() {
     std::mem::swap(&mut e.public_inputs.commit_a, &mut e.public_inputs.commit_b);
     cases.push(("swapped commitments", e));
     for (what, envelope) in cases {
-        assert!(matches!(verify(&f.keys, &envelope), Err(VerifyError::Rejected)), "{what}");
+        assert!(
+            matches!(verify(&f.keys, &envelope), Err(VerifyError::Rejected)),
+            "{what}"
+        );
     }
 }
 
@@ -132,7 +182,12 @@ fn malformed_files_are_refused() {
     let f = fixture();
     let json = f.envelope.to_json();
     let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let mut variants: Vec<String> = vec!["".into(), "{".into(), "[]".into(), json.replace("\"k\": 1", "\"k\": -1")];
+    let mut variants: Vec<String> = vec![
+        "".into(),
+        "{".into(),
+        "[]".into(),
+        json.replace("\"k\": 1", "\"k\": -1"),
+    ];
     value.as_object_mut().unwrap().remove("proof");
     variants.push(value.to_string());
     let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -140,12 +195,27 @@ fn malformed_files_are_refused() {
     variants.push(value.to_string());
     for text in variants {
         let result = verify_file_bytes(&f.keys, text.as_bytes());
-        assert!(matches!(result, Err(VerifyError::Malformed(_))), "{text:?}: {result:?}");
+        assert!(
+            matches!(result, Err(VerifyError::Malformed(_))),
+            "{text:?}: {result:?}"
+        );
     }
-    let future = ProofEnvelope { version: 2, ..f.envelope.clone() };
-    assert!(matches!(verify(&f.keys, &future), Err(VerifyError::UnsupportedFormat { .. })));
-    let renamed = ProofEnvelope { circuit: "zktx/overlap/v1/capacity-8".into(), ..f.envelope.clone() };
-    assert!(matches!(verify(&f.keys, &renamed), Err(VerifyError::CircuitMismatch { .. })));
+    let future = ProofEnvelope {
+        version: 2,
+        ..f.envelope.clone()
+    };
+    assert!(matches!(
+        verify(&f.keys, &future),
+        Err(VerifyError::UnsupportedFormat { .. })
+    ));
+    let renamed = ProofEnvelope {
+        circuit: "zktx/overlap/v1/capacity-8".into(),
+        ..f.envelope.clone()
+    };
+    assert!(matches!(
+        verify(&f.keys, &renamed),
+        Err(VerifyError::CircuitMismatch { .. })
+    ));
 }
 
 /// An x in Fq with no point on y² = x³ + 4, compressed with the flag bit.
@@ -169,8 +239,14 @@ fn points_off_the_curve_outside_the_subgroup_or_at_infinity_are_refused() {
         out[range].copy_from_slice(with);
         verify(&f.keys, &with_proof_bytes(&f.envelope, &out))
     };
-    assert_eq!(point_error(splice(0..48, &off_curve_x())), (ProofPoint::A, PointError::NotOnCurve));
-    assert_eq!(point_error(splice(144..192, &off_curve_x())), (ProofPoint::C, PointError::NotOnCurve));
+    assert_eq!(
+        point_error(splice(0..48, &off_curve_x())),
+        (ProofPoint::A, PointError::NotOnCurve)
+    );
+    assert_eq!(
+        point_error(splice(144..192, &off_curve_x())),
+        (ProofPoint::C, PointError::NotOnCurve)
+    );
 
     let off_g1 = loop {
         if let Some(p) = G1Affine::get_point_from_x_unchecked(Fq::rand(&mut rng), false) {
@@ -179,7 +255,10 @@ fn points_off_the_curve_outside_the_subgroup_or_at_infinity_are_refused() {
             }
         }
     };
-    assert_eq!(point_error(splice(0..48, &compressed(&off_g1))), (ProofPoint::A, PointError::NotInSubgroup));
+    assert_eq!(
+        point_error(splice(0..48, &compressed(&off_g1))),
+        (ProofPoint::A, PointError::NotInSubgroup)
+    );
     let off_g2 = loop {
         let x = ark_bls12_381::Fq2::rand(&mut rng);
         if let Some(p) = G2Affine::get_point_from_x_unchecked(x, false) {
@@ -188,14 +267,26 @@ fn points_off_the_curve_outside_the_subgroup_or_at_infinity_are_refused() {
             }
         }
     };
-    assert_eq!(point_error(splice(48..144, &compressed(&off_g2))), (ProofPoint::B, PointError::NotInSubgroup));
+    assert_eq!(
+        point_error(splice(48..144, &compressed(&off_g2))),
+        (ProofPoint::B, PointError::NotInSubgroup)
+    );
 
-    assert_eq!(point_error(splice(144..192, &compressed(&G1Affine::zero()))), (ProofPoint::C, PointError::Identity));
-    assert_eq!(point_error(splice(48..144, &compressed(&G2Affine::zero()))), (ProofPoint::B, PointError::Identity));
+    assert_eq!(
+        point_error(splice(144..192, &compressed(&G1Affine::zero()))),
+        (ProofPoint::C, PointError::Identity)
+    );
+    assert_eq!(
+        point_error(splice(48..144, &compressed(&G2Affine::zero()))),
+        (ProofPoint::B, PointError::Identity)
+    );
 
     let mut non_canonical = Fq::MODULUS.to_bytes_be();
     non_canonical[0] |= 0x80;
-    assert_eq!(point_error(splice(0..48, &non_canonical)), (ProofPoint::A, PointError::NonCanonical));
+    assert_eq!(
+        point_error(splice(0..48, &non_canonical)),
+        (ProofPoint::A, PointError::NonCanonical)
+    );
 }
 
 #[test]
@@ -206,7 +297,10 @@ fn non_canonical_field_elements_are_refused() {
     e.public_inputs.commit_a = modulus.clone();
     assert!(matches!(
         verify(&f.keys, &e),
-        Err(VerifyError::Decode(DecodeError::PublicInput { name: "commit_a", .. }))
+        Err(VerifyError::Decode(DecodeError::PublicInput {
+            name: "commit_a",
+            ..
+        }))
     ));
     // r + context would reduce to the same scalar if the verifier reduced mod r.
     let mut e = f.envelope.clone();
@@ -216,12 +310,18 @@ fn non_canonical_field_elements_are_refused() {
     e.public_inputs.context = hex::encode(wrapped.to_bytes_be());
     assert!(matches!(
         verify(&f.keys, &e),
-        Err(VerifyError::Decode(DecodeError::PublicInput { name: "context", .. }))
+        Err(VerifyError::Decode(DecodeError::PublicInput {
+            name: "context",
+            ..
+        }))
     ));
     let mut e = f.envelope.clone();
     e.public_inputs.commit_b = "zz".into();
     assert!(matches!(
         verify(&f.keys, &e),
-        Err(VerifyError::Decode(DecodeError::PublicInput { name: "commit_b", .. }))
+        Err(VerifyError::Decode(DecodeError::PublicInput {
+            name: "commit_b",
+            ..
+        }))
     ));
 }
