@@ -1,8 +1,10 @@
 //! Setup, prove and verify per tier, and Groth16 on a plain multiplication chain
-#![allow(missing_docs)] // criterion_group! and criterion_main! generate undocumented items
 //! of the same size, all in one run (ratios are only meaningful within a run).
 //!
 //! `RAYON_NUM_THREADS` sets the thread count; `ZKTX_BENCH_TIERS=64,256` picks tiers.
+
+// criterion_group! and criterion_main! generate undocumented items.
+#![allow(missing_docs)]
 
 use std::time::Duration;
 
@@ -28,7 +30,10 @@ fn per_tier(c: &mut Criterion) {
             info.witness_variables
         );
         let mut group = c.benchmark_group(format!("tier-{}", tier.capacity()));
-        group.sample_size(10).warm_up_time(Duration::from_millis(1)).measurement_time(Duration::from_secs(5));
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(1))
+            .measurement_time(Duration::from_secs(5));
 
         group.bench_function("setup", |b| {
             b.iter(|| generate_keys(tier, &KeySource::DevSeed("bench".into())).expect("setup"))
@@ -41,7 +46,8 @@ fn per_tier(c: &mut Criterion) {
         // Witness generation (native check, slots, sort) is inside the timing.
         group.bench_function("prove", |b| {
             b.iter(|| {
-                let (public, witness) = honest_instance(&a, &bset, shared, context).expect("true statement");
+                let (public, witness) =
+                    honest_instance(&a, &bset, shared, context).expect("true statement");
                 let circuit = OverlapCircuit::with_assignment(tier, public, witness);
                 Groth16::<Bls12_381>::prove(&keys.proving_key, circuit, &mut rng).expect("prove")
             })
@@ -52,22 +58,40 @@ fn per_tier(c: &mut Criterion) {
             start: Some(Fr::from(3u64)),
         };
         let (chain_pk, _) = Groth16::<Bls12_381>::circuit_specific_setup(
-            MultiplicationChain { start: None, ..chain.clone() },
+            MultiplicationChain {
+                start: None,
+                ..chain.clone()
+            },
             &mut rng,
         )
         .expect("baseline setup");
         group.bench_function(BenchmarkId::new("baseline-prove", info.constraints), |b| {
-            b.iter(|| Groth16::<Bls12_381>::prove(&chain_pk, chain.clone(), &mut rng).expect("baseline prove"))
+            b.iter(|| {
+                Groth16::<Bls12_381>::prove(&chain_pk, chain.clone(), &mut rng)
+                    .expect("baseline prove")
+            })
         });
 
         // Single-proof verification from the envelope: validated decode + pairing check.
-        let (public, proof) = zktx_prover::prove(&keys.proving_key, &a, &bset, shared, context, &mut rng).expect("prove");
-        let envelope = ProofEnvelope::new(tier, keys.manifest.vk_fingerprint.clone(), &public, shared, &proof);
+        let (public, proof) =
+            zktx_prover::prove(&keys.proving_key, &a, &bset, shared, context, &mut rng)
+                .expect("prove");
+        let envelope = ProofEnvelope::new(
+            tier,
+            keys.manifest.vk_fingerprint.clone(),
+            &public,
+            shared,
+            &proof,
+        );
         let key = PreparedKey::new(tier, &keys.verifying_key, true);
-        group.bench_function("verify", |b| b.iter(|| verify_envelope(&key, &envelope).expect("valid")));
+        group.bench_function("verify", |b| {
+            b.iter(|| verify_envelope(&key, &envelope).expect("valid"))
+        });
         let pvk = prepare_verifying_key(&keys.verifying_key);
         group.bench_function("verify-pairing-only", |b| {
-            b.iter(|| Groth16::<Bls12_381>::verify_proof(&pvk, &proof, &public.to_vec()).expect("verify"))
+            b.iter(|| {
+                Groth16::<Bls12_381>::verify_proof(&pvk, &proof, &public.to_vec()).expect("verify")
+            })
         });
         group.finish();
     }

@@ -25,7 +25,9 @@ pub fn full_sets(tier: Tier, seed: u64) -> (SetOpening, SetOpening, u64) {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let n = tier.capacity() as u64;
     let shared = n / 4;
-    let mut universe: Vec<u64> = (0..2 * n - shared).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ seed).collect();
+    let mut universe: Vec<u64> = (0..2 * n - shared)
+        .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ seed)
+        .collect();
     universe.shuffle(&mut rng);
     let a_ids = universe[..n as usize].to_vec();
     let b_ids = universe[(n - shared) as usize..].to_vec();
@@ -48,7 +50,8 @@ pub struct MultiplicationChain {
 impl MultiplicationChain {
     /// The value the chain ends with.
     pub fn output(&self) -> Option<Fr> {
-        self.start.map(|x| (0..self.constraints).fold(x, |acc, _| acc.square()))
+        self.start
+            .map(|x| (0..self.constraints).fold(x, |acc, _| acc.square()))
     }
 }
 
@@ -81,9 +84,12 @@ mod tests {
     #[test]
     fn chain_has_the_asked_size_and_is_satisfied() {
         let cs = ConstraintSystem::<Fr>::new_ref();
-        MultiplicationChain { constraints: 50, start: Some(Fr::from(3u64)) }
-            .generate_constraints(cs.clone())
-            .unwrap();
+        MultiplicationChain {
+            constraints: 50,
+            start: Some(Fr::from(3u64)),
+        }
+        .generate_constraints(cs.clone())
+        .unwrap();
         assert_eq!(cs.num_constraints(), 50);
         assert!(cs.is_satisfied().unwrap());
     }
@@ -93,6 +99,9 @@ mod tests {
         let tier = Tier::new(16).unwrap();
         let (a, b, shared) = full_sets(tier, 1);
         assert_eq!(a.members().len(), 16);
-        assert_eq!(zktx_circuits::reference::overlap(a.members(), b.members()) as u64, shared);
+        assert_eq!(
+            zktx_circuits::reference::overlap(a.members(), b.members()) as u64,
+            shared
+        );
     }
 }

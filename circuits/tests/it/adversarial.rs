@@ -48,6 +48,11 @@ fn resort(s: &mut [Fr]) {
     s.sort_by_key(|x| field_to_u128(x).unwrap_or(u128::MAX));
 }
 
+/// Rebuilds S honestly (sorted) from the witness's possibly edited slots.
+fn resort_from_slots(w: &mut OverlapWitness) {
+    *w = OverlapWitness::from_slots(w.a_slots.clone(), w.b_slots.clone(), w.salt_a, w.salt_b);
+}
+
 /// Index of the first copy of each value that occurs twice in S.
 fn first_copies(s: &[Fr]) -> Vec<usize> {
     (0..s.len() - 1)
@@ -116,13 +121,7 @@ fn flipping_flags_fails_in_s_and_in_the_committed_slots() {
             *slot -= Fr::from(1u64);
         }
     }
-    let (a, b, sa, sb) = (
-        st.witness.a_slots.clone(),
-        st.witness.b_slots.clone(),
-        st.witness.salt_a,
-        st.witness.salt_b,
-    );
-    st.witness = OverlapWitness::from_slots(a, b, sa, sb);
+    resort_from_slots(&mut st.witness);
     assert!(!satisfied(st.tier, st.public, st.witness));
 }
 
@@ -195,13 +194,7 @@ fn a_different_opening_of_the_same_commitment_fails() {
     // Claim A's commitment but open it to a set disjoint from B.
     let mut st = false_statement(0);
     st.witness.a_slots = (30..=36u64).map(member).chain([slot_to_field(0)]).collect();
-    let (a, b, sa, sb) = (
-        st.witness.a_slots.clone(),
-        st.witness.b_slots.clone(),
-        st.witness.salt_a,
-        st.witness.salt_b,
-    );
-    st.witness = OverlapWitness::from_slots(a, b, sa, sb);
+    resort_from_slots(&mut st.witness);
     assert!(!satisfied(st.tier, st.public, st.witness));
 }
 

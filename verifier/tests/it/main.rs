@@ -1,5 +1,7 @@
 //! Verifier integration: every kind of bad proof file is refused with its own error.
 
+mod fuzz;
+
 use ark_bls12_381::{Fq, G1Affine, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{BigInteger, Field, PrimeField, UniformRand};
