@@ -4,7 +4,9 @@ use ark_bls12_381::Bls12_381;
 use ark_groth16::{prepare_verifying_key, Groth16, Proof, ProvingKey};
 use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
-use zktx_circuits::{honest_instance, Fr, OverlapCircuit, PublicInputs, SetOpening};
+use zktx_circuits::{
+    honest_instance, Fr, OverlapCircuit, OverlapWitness, PublicInputs, SetOpening, Tier,
+};
 
 use crate::{fingerprint::vk_fingerprint, KeyDir, ProofEnvelope, ProverError};
 
@@ -22,13 +24,25 @@ pub fn prove<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<(PublicInputs, Proof<Bls12_381>), ProverError> {
     let (public, witness) = honest_instance(a, b, k, context)?;
-    let circuit = OverlapCircuit::with_assignment(a.tier(), public, witness);
+    let proof = prove_instance(pk, a.tier(), public, witness, rng)?;
+    Ok((public, proof))
+}
+
+/// Proves an instance already checked by [`honest_instance`], and verifies the proof.
+fn prove_instance<R: RngCore + CryptoRng>(
+    pk: &ProvingKey<Bls12_381>,
+    tier: Tier,
+    public: PublicInputs,
+    witness: OverlapWitness,
+    rng: &mut R,
+) -> Result<Proof<Bls12_381>, ProverError> {
+    let circuit = OverlapCircuit::with_assignment(tier, public, witness);
     let proof = Groth16::<Bls12_381>::prove(pk, circuit, rng)?;
     let pvk = prepare_verifying_key(&pk.vk);
     if !Groth16::<Bls12_381>::verify_proof(&pvk, &proof, &public.to_vec())? {
         return Err(ProverError::SelfCheckFailed);
     }
-    Ok((public, proof))
+    Ok(proof)
 }
 
 /// Loads the tier's proving key from `keys` and proves into an envelope.
@@ -41,9 +55,9 @@ pub fn prove_envelope<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<ProofEnvelope, ProverError> {
     // Refuse a false statement before the (possibly large) key is loaded.
-    honest_instance(a, b, k, context)?;
+    let (public, witness) = honest_instance(a, b, k, context)?;
     let (_, pk) = keys.proving_key(a.tier())?;
-    let (public, proof) = prove(&pk, a, b, k, context, rng)?;
+    let proof = prove_instance(&pk, a.tier(), public, witness, rng)?;
     Ok(ProofEnvelope::new(
         a.tier(),
         vk_fingerprint(&pk.vk),

@@ -195,14 +195,30 @@ fn read_json<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// The header fields both set files share.
+trait SetFileHeader {
+    fn header(&self) -> (&str, u32, usize, &str);
+}
+
+impl SetFileHeader for OpeningFile {
+    fn header(&self) -> (&str, u32, usize, &str) {
+        (&self.format, self.version, self.tier, &self.circuit)
+    }
+}
+
+impl SetFileHeader for CommitmentFile {
+    fn header(&self) -> (&str, u32, usize, &str) {
+        (&self.format, self.version, self.tier, &self.circuit)
+    }
+}
+
+/// Checks a set file's format, version and circuit; returns its tier.
 fn checked_tier(
     path: &Path,
-    format: &str,
+    file: &impl SetFileHeader,
     expected: &str,
-    version: u32,
-    tier: usize,
-    circuit: &str,
 ) -> Result<Tier, ProverError> {
+    let (format, version, tier, circuit) = file.header();
     let bad = |reason: String| ProverError::BadFile {
         path: path.to_path_buf(),
         reason,
@@ -222,26 +238,21 @@ fn checked_tier(
     Ok(tier)
 }
 
+/// Parses a canonical field element from a set file's field.
+fn field(path: &Path, name: &'static str, text: &str) -> Result<Fr, ProverError> {
+    encoding::fr_from_hex(text).map_err(|source| ProverError::FieldHex {
+        path: path.to_path_buf(),
+        field: name,
+        source,
+    })
+}
+
 /// Reads an opening file, checking that it opens the commitment it names.
 pub fn read_opening(path: &Path) -> Result<SetOpening, ProverError> {
     let file: OpeningFile = read_json(path, "set opening")?;
-    let tier = checked_tier(
-        path,
-        &file.format,
-        OPENING_FORMAT,
-        file.version,
-        file.tier,
-        &file.circuit,
-    )?;
-    let field = |name: &'static str, text: &str| {
-        encoding::fr_from_hex(text).map_err(|source| ProverError::FieldHex {
-            path: path.to_path_buf(),
-            field: name,
-            source,
-        })
-    };
-    let salt = field("salt", &file.salt)?;
-    let commitment = field("commitment", &file.commitment)?;
+    let tier = checked_tier(path, &file, OPENING_FORMAT)?;
+    let salt = field(path, "salt", &file.salt)?;
+    let commitment = field(path, "commitment", &file.commitment)?;
     let ids = file
         .ids
         .iter()
@@ -266,21 +277,8 @@ pub fn read_opening(path: &Path) -> Result<SetOpening, ProverError> {
 /// Reads a commitment file: its tier and commitment.
 pub fn read_commitment(path: &Path) -> Result<(Tier, Fr), ProverError> {
     let file: CommitmentFile = read_json(path, "set commitment")?;
-    let tier = checked_tier(
-        path,
-        &file.format,
-        COMMITMENT_FORMAT,
-        file.version,
-        file.tier,
-        &file.circuit,
-    )?;
-    let commitment =
-        encoding::fr_from_hex(&file.commitment).map_err(|source| ProverError::FieldHex {
-            path: path.to_path_buf(),
-            field: "commitment",
-            source,
-        })?;
-    Ok((tier, commitment))
+    let tier = checked_tier(path, &file, COMMITMENT_FORMAT)?;
+    Ok((tier, field(path, "commitment", &file.commitment)?))
 }
 
 #[cfg(test)]

@@ -57,11 +57,7 @@ pub fn generate_keys(tier: Tier, source: &KeySource) -> Result<GeneratedKeys, Pr
         KeySource::DevSeed(seed) => {
             Groth16::<Bls12_381>::circuit_specific_setup(circuit, &mut dev_rng(seed))?
         }
-        KeySource::OsRandom => {
-            let mut rng = ChaCha20Rng::from_rng(OsRng)
-                .map_err(|e| ProverError::io("<os randomness>", std::io::Error::other(e)))?;
-            Groth16::<Bls12_381>::circuit_specific_setup(circuit, &mut rng)?
-        }
+        KeySource::OsRandom => Groth16::<Bls12_381>::circuit_specific_setup(circuit, &mut OsRng)?,
     };
     let mut proving_key_bytes = Vec::with_capacity(proving_key.compressed_size());
     proving_key.serialize_compressed(&mut proving_key_bytes)?;

@@ -44,11 +44,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (commitment_path, opening_path) =
         setfiles::write_set_files(&args.out, &opening, args.force)?;
     eprintln!(
-        "read {} identifier lines: {} distinct, {} repeats merged; tier {} has {} slots",
+        "read {} identifier lines: {} distinct members ({} repeats merged) in tier {}",
         list.lines,
         opening.members().len(),
         list.duplicates,
-        args.tier.capacity(),
         args.tier.capacity()
     );
     println!("commitment {}", encoding::fr_to_hex(&opening.commitment()));
