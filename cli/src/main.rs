@@ -33,6 +33,11 @@ enum Command {
     Prove(commands::prove::Args),
     /// Verify a proof file.
     Verify(commands::verify::Args),
+    /// Import ceremony keys; list a key directory.
+    Keys {
+        #[command(subcommand)]
+        command: commands::keys::Command,
+    },
     /// Facts about the circuit.
     Circuit {
         #[command(subcommand)]
@@ -54,6 +59,7 @@ fn main() -> ExitCode {
         Command::Setup(args) => commands::setup::run(args),
         Command::Prove(args) => commands::prove::run(args),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Keys { command } => commands::keys::run(command),
         Command::Circuit { command } => commands::circuit::run(command),
     };
     exit::finish(result)

@@ -84,6 +84,12 @@ pub enum ProverError {
     /// Constraint synthesis or Groth16 failed.
     #[error("proving system: {0}")]
     Synthesis(#[from] ark_relations::gr1cs::SynthesisError),
+    /// Keys offered for import failed validation.
+    #[error("keys refused: {reason}")]
+    ImportRejected {
+        /// Why.
+        reason: String,
+    },
     /// A freshly made proof did not verify: the proving key does not fit the verifying key.
     #[error("the new proof does not verify under the verifying key; the proving key is corrupt or mismatched, nothing was written")]
     SelfCheckFailed,

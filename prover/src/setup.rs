@@ -59,15 +59,26 @@ pub fn generate_keys(tier: Tier, source: &KeySource) -> Result<GeneratedKeys, Pr
         }
         KeySource::OsRandom => Groth16::<Bls12_381>::circuit_specific_setup(circuit, &mut OsRng)?,
     };
+    let (origin, warning) = match source {
+        KeySource::DevSeed(_) => (KeyOrigin::DevSeed, Some(DEV_KEYS_WARNING)),
+        KeySource::OsRandom => (KeyOrigin::SingleParty, Some(SINGLE_PARTY_WARNING)),
+    };
+    package_keys(tier, proving_key, verifying_key, origin, warning)
+}
+
+/// Encodes a key pair for `tier` and writes its manifest (shared by setup and import).
+pub(crate) fn package_keys(
+    tier: Tier,
+    proving_key: ProvingKey<Bls12_381>,
+    verifying_key: VerifyingKey<Bls12_381>,
+    origin: KeyOrigin,
+    warning: Option<&str>,
+) -> Result<GeneratedKeys, ProverError> {
     let mut proving_key_bytes = Vec::with_capacity(proving_key.compressed_size());
     proving_key.serialize_compressed(&mut proving_key_bytes)?;
     let mut proving_key_uncompressed = Vec::with_capacity(proving_key.uncompressed_size());
     proving_key.serialize_uncompressed(&mut proving_key_uncompressed)?;
     let info = CircuitInfo::measure(tier);
-    let (origin, dev_keys, warning) = match source {
-        KeySource::DevSeed(_) => (KeyOrigin::DevSeed, true, DEV_KEYS_WARNING),
-        KeySource::OsRandom => (KeyOrigin::SingleParty, false, SINGLE_PARTY_WARNING),
-    };
     let manifest = KeyManifest {
         format: MANIFEST_FORMAT.into(),
         version: MANIFEST_VERSION,
@@ -80,9 +91,9 @@ pub fn generate_keys(tier: Tier, source: &KeySource) -> Result<GeneratedKeys, Pr
         vk_fingerprint: vk_fingerprint(&verifying_key),
         pk_sha256: sha256_hex(&proving_key_bytes),
         pk_uncompressed_sha256: Some(sha256_hex(&proving_key_uncompressed)),
+        dev_keys: origin == KeyOrigin::DevSeed,
         origin,
-        dev_keys,
-        warning: Some(warning.into()),
+        warning: warning.map(str::to_owned),
         created_unix: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())

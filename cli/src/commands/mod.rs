@@ -2,6 +2,7 @@
 
 pub mod circuit;
 pub mod commit;
+pub mod keys;
 pub mod prove;
 pub mod setup;
 pub mod verify;

@@ -15,7 +15,7 @@ Example:
 Writes DIR/tier-N/{proving_key.bin, verifying_key.bin, manifest.json}. A directory may hold
 several tiers. Keys from --dev-seed can be recreated by anyone who knows the seed, and so can
 forge proofs; keys from a single machine can be forged by whoever ran it. Production deploys
-import keys from a multi-party setup ceremony (see the README).")]
+import keys from a multi-party setup ceremony with `zktx keys import`.")]
 pub struct Args {
     /// Circuit tier: slots per side.
     #[arg(long, value_name = "N", value_parser = super::parse_tier)]

@@ -163,6 +163,27 @@ fn commit_setup_prove_verify_refuse() {
     let out = s.run(&["verify", "--keys", "nowhere", "proof.json"]);
     assert_eq!(code(&out), 4);
 
+    // The keys, exported as a ceremony would hand them over, import into another directory.
+    let out = s.run(&[
+        "keys",
+        "import",
+        "--tier",
+        "8",
+        "--vk",
+        "keys/tier-8/verifying_key.bin",
+        "--pk",
+        "keys/tier-8/proving_key.bin",
+        "--out",
+        "imported",
+    ]);
+    assert_eq!(code(&out), 0, "{}", s.transcript);
+    let out = s.run(&["verify", "--keys", "imported", "proof.json"]);
+    assert_eq!(stdout(&out).trim(), "valid", "{}", s.transcript);
+    let out = s.run(&["keys", "list", "--keys", "imported"]);
+    assert!(stdout(&out).contains("ceremony"), "{}", stdout(&out));
+    let out = s.run(&["keys", "list", "--keys", "keys"]);
+    assert!(stdout(&out).contains("dev-seed (DEV)"), "{}", stdout(&out));
+
     // No identifier appears in anything the commands printed, nor in the public files.
     let public = [
         std::fs::read_to_string(s.path("a.commitment.json")).unwrap(),
@@ -212,6 +233,8 @@ fn every_command_has_help_with_an_example_and_circuit_info_works() {
         vec!["prove", "--help"],
         vec!["verify", "--help"],
         vec!["circuit", "info", "--help"],
+        vec!["keys", "import", "--help"],
+        vec!["keys", "list", "--help"],
     ] {
         let out = s.run(&command);
         assert_eq!(code(&out), 0);
