@@ -89,7 +89,7 @@ pub fn import_keys(
         ),
         other => other,
     })?;
-    package_keys(tier, pk, vk, KeyOrigin::Ceremony, None)
+    package_keys(&info, pk, vk, KeyOrigin::Ceremony, None)
 }
 
 #[cfg(test)]

@@ -63,12 +63,14 @@ pub fn generate_keys(tier: Tier, source: &KeySource) -> Result<GeneratedKeys, Pr
         KeySource::DevSeed(_) => (KeyOrigin::DevSeed, Some(DEV_KEYS_WARNING)),
         KeySource::OsRandom => (KeyOrigin::SingleParty, Some(SINGLE_PARTY_WARNING)),
     };
-    package_keys(tier, proving_key, verifying_key, origin, warning)
+    let info = CircuitInfo::measure(tier);
+    package_keys(&info, proving_key, verifying_key, origin, warning)
 }
 
-/// Encodes a key pair for `tier` and writes its manifest (shared by setup and import).
+/// Encodes a key pair for the measured circuit `info` and writes its manifest
+/// (shared by setup and import, which each measure the circuit once).
 pub(crate) fn package_keys(
-    tier: Tier,
+    info: &CircuitInfo,
     proving_key: ProvingKey<Bls12_381>,
     verifying_key: VerifyingKey<Bls12_381>,
     origin: KeyOrigin,
@@ -78,14 +80,13 @@ pub(crate) fn package_keys(
     proving_key.serialize_compressed(&mut proving_key_bytes)?;
     let mut proving_key_uncompressed = Vec::with_capacity(proving_key.uncompressed_size());
     proving_key.serialize_uncompressed(&mut proving_key_uncompressed)?;
-    let info = CircuitInfo::measure(tier);
     let manifest = KeyManifest {
         format: MANIFEST_FORMAT.into(),
         version: MANIFEST_VERSION,
         circuit: encoding::CIRCUIT_NAME.into(),
         circuit_version: encoding::CIRCUIT_VERSION,
-        circuit_id: info.circuit_id,
-        tier: tier.capacity(),
+        circuit_id: info.circuit_id.clone(),
+        tier: info.tier.capacity(),
         constraints: info.constraints,
         public_inputs: info.public_inputs,
         vk_fingerprint: vk_fingerprint(&verifying_key),
