@@ -8,7 +8,7 @@ use zktx_circuits::{
     honest_instance, Fr, OverlapCircuit, OverlapWitness, PublicInputs, SetOpening, Tier,
 };
 
-use crate::{fingerprint::vk_fingerprint, KeyDir, ProofEnvelope, ProverError};
+use crate::{KeyDir, ProofEnvelope, ProverError};
 
 /// Proves |A ∩ B| ≤ k for the two openings, bound to `context`.
 ///
@@ -56,11 +56,12 @@ pub fn prove_envelope<R: RngCore + CryptoRng>(
 ) -> Result<ProofEnvelope, ProverError> {
     // Refuse a false statement before the (possibly large) key is loaded.
     let (public, witness) = honest_instance(a, b, k, context)?;
-    let (_, pk) = keys.proving_key(a.tier())?;
+    // The manifest's fingerprint is the key's: `KeyDir` checked it on load.
+    let (manifest, pk) = keys.proving_key(a.tier())?;
     let proof = prove_instance(&pk, a.tier(), public, witness, rng)?;
     Ok(ProofEnvelope::new(
         a.tier(),
-        vk_fingerprint(&pk.vk),
+        manifest.vk_fingerprint,
         &public,
         k,
         &proof,
