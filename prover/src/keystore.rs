@@ -74,6 +74,18 @@ impl KeyDir {
         Ok(dir)
     }
 
+    /// Refuses with [`ProverError::WouldOverwrite`] when `tier` already has keys
+    /// and `force` is not set: replacing keys makes every proof made with them
+    /// stop verifying. Call it before the (slow) setup or import.
+    pub fn ensure_writable(&self, tier: Tier, force: bool) -> Result<(), ProverError> {
+        if self.has_tier(tier) && !force {
+            return Err(ProverError::WouldOverwrite {
+                path: self.tier_dir(tier).join(MANIFEST),
+            });
+        }
+        Ok(())
+    }
+
     /// Whether the directory has a complete key set for `tier`.
     pub fn has_tier(&self, tier: Tier) -> bool {
         self.tier_dir(tier).join(MANIFEST).is_file()
@@ -228,7 +240,13 @@ mod tests {
             Err(ProverError::KeysMissing { .. })
         ));
         let keys = generate_keys(tier, &KeySource::DevSeed("x".into())).unwrap();
+        assert!(store.ensure_writable(tier, false).is_ok());
         store.write(&keys).unwrap();
+        assert!(matches!(
+            store.ensure_writable(tier, false),
+            Err(ProverError::WouldOverwrite { .. })
+        ));
+        assert!(store.ensure_writable(tier, true).is_ok());
         assert_eq!(store.tiers().unwrap(), vec![tier]);
         let (manifest, vk) = store.verifying_key(tier).unwrap();
         assert_eq!(vk, keys.verifying_key);

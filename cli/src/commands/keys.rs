@@ -55,13 +55,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             force,
         } => {
             let keys = KeyDir::new(&out);
-            if keys.has_tier(tier) && !force {
-                anyhow::bail!(
-                    "{} already holds keys for tier {}; pass --force to replace them",
-                    out.display(),
-                    tier.capacity()
-                );
-            }
+            keys.ensure_writable(tier, force)?;
             let vk_bytes =
                 std::fs::read(&vk).with_context(|| format!("reading {}", vk.display()))?;
             let pk_bytes =

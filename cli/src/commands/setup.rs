@@ -34,13 +34,7 @@ pub struct Args {
 /// Runs `zktx setup`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let keys = KeyDir::new(&args.out);
-    if keys.has_tier(args.tier) && !args.force {
-        anyhow::bail!(
-            "{} already holds keys for tier {}; pass --force to replace them (proofs made with them will stop verifying)",
-            args.out.display(),
-            args.tier.capacity()
-        );
-    }
+    keys.ensure_writable(args.tier, args.force)?;
     let source = match args.dev_seed {
         Some(seed) => {
             eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");

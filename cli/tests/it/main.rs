@@ -123,6 +123,22 @@ fn commit_setup_prove_verify_refuse() {
     ]);
     assert_eq!(code(&out), 0, "{}", s.transcript);
     assert!(String::from_utf8_lossy(&out.stderr).contains("DEVELOPMENT KEYS"));
+    // Replacing keys would invalidate every proof made with them: refused without --force.
+    let out = s.run(&[
+        "setup",
+        "--tier",
+        "8",
+        "--out",
+        "keys",
+        "--dev-seed",
+        "other",
+    ]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--force"),
+        "{}",
+        s.transcript
+    );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(s.path("keys/tier-8/manifest.json")).unwrap())
             .unwrap();
