@@ -45,22 +45,47 @@ fn coordinates_canonical(bytes: &[u8]) -> bool {
     })
 }
 
+/// The checks every backend makes on a compressed point's bytes before it
+/// decompresses them: compressed flag, not the point at infinity, canonical
+/// coordinates. What is left for the backend is on-curve and subgroup membership.
+pub(crate) fn check_point_bytes(bytes: &[u8], point: ProofPoint) -> Result<(), DecodeError> {
+    let fail = |error| Err(DecodeError::Point { point, error });
+    let flags = bytes[0];
+    if flags & COMPRESSED_FLAG == 0 {
+        return fail(PointError::BadFlags);
+    }
+    if flags & INFINITY_FLAG != 0 {
+        return fail(PointError::Identity);
+    }
+    if !coordinates_canonical(bytes) {
+        return fail(PointError::NonCanonical);
+    }
+    Ok(())
+}
+
+/// The bytes of a proof's A, B and C.
+pub(crate) type ProofParts<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
+/// Splits a compressed proof into the bytes of A, B and C, checking its length.
+pub(crate) fn split_proof(bytes: &[u8]) -> Result<ProofParts<'_>, DecodeError> {
+    if bytes.len() != PROOF_COMPRESSED {
+        return Err(DecodeError::ProofLength {
+            expected: PROOF_COMPRESSED,
+            got: bytes.len(),
+        });
+    }
+    let (a, rest) = bytes.split_at(G1_COMPRESSED);
+    let (b, c) = rest.split_at(G2_COMPRESSED);
+    Ok((a, b, c))
+}
+
 /// Decodes one compressed point of a proof, with every check.
 fn decode_point<C: SWCurveConfig>(
     bytes: &[u8],
     point: ProofPoint,
 ) -> Result<Affine<C>, DecodeError> {
     let fail = |error| DecodeError::Point { point, error };
-    let flags = bytes[0];
-    if flags & COMPRESSED_FLAG == 0 {
-        return Err(fail(PointError::BadFlags));
-    }
-    if flags & INFINITY_FLAG != 0 {
-        return Err(fail(PointError::Identity));
-    }
-    if !coordinates_canonical(bytes) {
-        return Err(fail(PointError::NonCanonical));
-    }
+    check_point_bytes(bytes, point)?;
     let decoded =
         Affine::<C>::deserialize_with_mode(bytes, Compress::Yes, Validate::No).map_err(|e| {
             fail(match e {
@@ -88,14 +113,7 @@ fn decode_point<C: SWCurveConfig>(
 
 /// Decodes a 192-byte compressed proof with full validation of A, B and C.
 pub fn decode_proof(bytes: &[u8]) -> Result<Proof<Bls12_381>, DecodeError> {
-    if bytes.len() != PROOF_COMPRESSED {
-        return Err(DecodeError::ProofLength {
-            expected: PROOF_COMPRESSED,
-            got: bytes.len(),
-        });
-    }
-    let (a, rest) = bytes.split_at(G1_COMPRESSED);
-    let (b, c) = rest.split_at(G2_COMPRESSED);
+    let (a, b, c) = split_proof(bytes)?;
     Ok(Proof {
         a: decode_point::<ark_bls12_381::g1::Config>(a, ProofPoint::A)?,
         b: decode_point::<ark_bls12_381::g2::Config>(b, ProofPoint::B)?,

@@ -5,7 +5,10 @@ use ark_groth16::{Groth16, Proof};
 use zktx_circuits::{encoding, PublicInputs, Tier};
 use zktx_prover::{KeyDir, ProofEnvelope, ENVELOPE_FORMAT, ENVELOPE_VERSION};
 
-use crate::{decode, PreparedKey, VerifyError};
+use crate::{
+    decode, BatchItem, Invalid, KeyFingerprint, PreparedKey, PreparedKeyRegistry, Verdict,
+    VerifyError,
+};
 
 /// What a successful verification established.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,7 +29,13 @@ pub fn verify_proof(
     proof: &Proof<Bls12_381>,
     public: &PublicInputs,
 ) -> Result<(), VerifyError> {
-    match Groth16::<Bls12_381>::verify_proof(key.prepared(), proof, &public.to_vec()) {
+    let inputs = public.to_vec();
+    // ark-groth16 0.6 zips inputs with the key's input points without checking
+    // their counts: a key with too few points would silently ignore inputs.
+    if key.prepared().vk.gamma_abc_g1.len() != inputs.len() + 1 {
+        return Err(VerifyError::Rejected);
+    }
+    match Groth16::<Bls12_381>::verify_proof(key.prepared(), proof, &inputs) {
         Ok(true) => Ok(()),
         _ => Err(VerifyError::Rejected),
     }
@@ -80,4 +89,22 @@ pub fn verify_file_bytes(keys: &KeyDir, json: &[u8]) -> Result<Verified, VerifyE
     let (envelope, tier) = parse_envelope(json)?;
     let key = PreparedKey::load(keys, tier)?;
     verify_envelope(&key, &envelope)
+}
+
+/// Verifies one batch item alone, with ark-groth16's own verifier: the
+/// reference that [`crate::BatchVerifier`]'s verdicts must equal.
+pub fn verify_item(registry: &PreparedKeyRegistry, item: &BatchItem) -> Verdict {
+    let verdict = || -> Result<(), Invalid> {
+        let fingerprint = KeyFingerprint::parse(&item.key).map_err(|_| Invalid::MalformedKey)?;
+        let key = registry
+            .get(&fingerprint)
+            .ok_or_else(|| Invalid::UnknownKey(fingerprint.to_string()))?;
+        let public = decode::decode_public_inputs(&item.inputs)?;
+        let proof = decode::decode_proof(&item.proof)?;
+        verify_proof(key.key(), &proof, &public).map_err(|_| Invalid::Rejected)
+    };
+    match verdict() {
+        Ok(()) => Verdict::Valid,
+        Err(why) => Verdict::Invalid(why),
+    }
 }

@@ -1,11 +1,14 @@
 //! Verifier integration: every kind of bad proof file is refused with its own error.
 
+mod batch;
 mod fuzz;
+mod points;
+
+use points::{compressed, off_curve_x};
 
 use ark_bls12_381::{Fq, G1Affine, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup};
-use ark_ff::{BigInteger, Field, PrimeField, UniformRand};
-use ark_serialize::CanonicalSerialize;
+use ark_ff::{BigInteger, PrimeField};
 use base64::Engine;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -57,12 +60,6 @@ fn with_proof_bytes(envelope: &ProofEnvelope, bytes: &[u8]) -> ProofEnvelope {
         proof: base64::engine::general_purpose::STANDARD.encode(bytes),
         ..envelope.clone()
     }
-}
-
-fn compressed<P: CanonicalSerialize>(p: &P) -> Vec<u8> {
-    let mut out = Vec::new();
-    p.serialize_compressed(&mut out).unwrap();
-    out
 }
 
 fn point_error(result: Result<zktx_verifier::Verified, VerifyError>) -> (ProofPoint, PointError) {
@@ -220,17 +217,6 @@ fn malformed_files_are_refused() {
     ));
 }
 
-/// An x in Fq with no point on y² = x³ + 4, compressed with the flag bit.
-fn off_curve_x() -> Vec<u8> {
-    let mut x = Fq::from(1u64);
-    while (x * x * x + Fq::from(4u64)).sqrt().is_some() {
-        x += Fq::from(1u64);
-    }
-    let mut bytes = x.into_bigint().to_bytes_be();
-    bytes[0] |= 0x80;
-    bytes
-}
-
 #[test]
 fn points_off_the_curve_outside_the_subgroup_or_at_infinity_are_refused() {
     let f = fixture();
@@ -250,25 +236,12 @@ fn points_off_the_curve_outside_the_subgroup_or_at_infinity_are_refused() {
         (ProofPoint::C, PointError::NotOnCurve)
     );
 
-    let off_g1 = loop {
-        if let Some(p) = G1Affine::get_point_from_x_unchecked(Fq::rand(&mut rng), false) {
-            if !p.is_in_correct_subgroup_assuming_on_curve() {
-                break p;
-            }
-        }
-    };
+    let off_g1 = points::off_subgroup_g1(&mut rng);
     assert_eq!(
         point_error(splice(0..48, &compressed(&off_g1))),
         (ProofPoint::A, PointError::NotInSubgroup)
     );
-    let off_g2 = loop {
-        let x = ark_bls12_381::Fq2::rand(&mut rng);
-        if let Some(p) = G2Affine::get_point_from_x_unchecked(x, false) {
-            if !p.is_in_correct_subgroup_assuming_on_curve() {
-                break p;
-            }
-        }
-    };
+    let off_g2 = points::off_subgroup_g2(&mut rng);
     assert_eq!(
         point_error(splice(48..144, &compressed(&off_g2))),
         (ProofPoint::B, PointError::NotInSubgroup)

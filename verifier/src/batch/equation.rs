@@ -1,0 +1,296 @@
+//! The randomised batch equation and the search for invalid items.
+//!
+//! For items `i` with proofs `(Aᵢ, Bᵢ, Cᵢ)`, input points `Lᵢ` and fresh random
+//! 128-bit `rᵢ`, every item is valid (except with probability ≤ 2⁻¹²⁸) when
+//!
+//! `∏ᵢ e(rᵢAᵢ, Bᵢ) · ∏_keys e(Σrᵢ·α, −β) · e(ΣrᵢLᵢ, −γ) · e(ΣrᵢCᵢ, −δ) = 1`.
+//!
+//! Items are cut into chunks (by key). Each chunk's Miller-loop product and its
+//! scalar sums (`Σrᵢ`, `Σrᵢxᵢⱼ`) are computed once, in parallel, and kept: the
+//! equation over any run of chunks is the product of their Miller values times
+//! one Miller loop of three pairs per key, then one final exponentiation.
+//! `ΣrᵢCᵢ` for the whole batch is one large MSM per key (split over the
+//! threads), which costs a third of per-chunk MSMs; the per-chunk sums are only
+//! computed when the whole batch fails. Then halves are checked recursively,
+//! reusing the chunk products; when a half passes its sibling is known to fail.
+//! A failing chunk of one item is invalid; other failing chunks verify their
+//! items one by one. A batch of one item is verified alone (three pairs, not four).
+
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc,
+};
+
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
+use zktx_circuits::Fr;
+
+use crate::{
+    backend::{DecodedProof, Engine},
+    DecodeError, RegisteredKey,
+};
+
+/// Fewest items in a chunk: below this the squarings a Miller loop shares are wasted.
+const MIN_CHUNK: usize = 4;
+/// Most items in a chunk: a failing chunk costs this many single verifications.
+const MAX_CHUNK: usize = 16;
+
+/// One proof going into the equation.
+pub(crate) struct Candidate<'a, E: Engine> {
+    pub key: &'a Arc<RegisteredKey>,
+    pub proof: DecodedProof<E>,
+    pub inputs: &'a [Fr],
+}
+
+/// Counters of the work done.
+#[derive(Default)]
+pub(crate) struct Work {
+    pub batch_checks: AtomicUsize,
+    pub single_checks: AtomicUsize,
+}
+
+/// A run of items under one key, with its Miller-loop product and sums.
+struct Chunk<'a, E: Engine> {
+    key: &'a Arc<RegisteredKey>,
+    members: Vec<usize>,
+    miller: E::Ml,
+    sum_r: Fr,
+    input_sums: Vec<Fr>,
+    /// The members' C points and scalars, for `ΣrᵢCᵢ`.
+    c: Vec<E::G1>,
+    r: Vec<u128>,
+    /// `ΣrᵢCᵢ` over the members, once the search for invalid items needs it.
+    sum_rc: Option<E::G1Sum>,
+}
+
+impl<'a, E: Engine> Chunk<'a, E> {
+    fn compute(candidates: &[Candidate<'a, E>], members: Vec<usize>, r: Vec<u128>) -> Self {
+        let key = candidates[members[0]].key;
+        let item = |m: &usize| &candidates[*m];
+        let a: Vec<E::G1> = members.iter().map(|m| item(m).proof.a).collect();
+        let b: Vec<E::G2> = members.iter().map(|m| item(m).proof.b).collect();
+        let c: Vec<E::G1> = members.iter().map(|m| item(m).proof.c).collect();
+        let miller = E::miller(&E::scale(&a, &r), &b);
+        let width = item(&members[0]).inputs.len();
+        let mut sum_r = Fr::from(0u64);
+        let mut input_sums = vec![Fr::from(0u64); width];
+        for (m, r) in members.iter().zip(&r) {
+            let r = Fr::from(*r);
+            sum_r += r;
+            for (sum, x) in input_sums.iter_mut().zip(item(m).inputs) {
+                *sum += r * x;
+            }
+        }
+        Self {
+            key,
+            members,
+            miller,
+            sum_r,
+            input_sums,
+            c,
+            r,
+            sum_rc: None,
+        }
+    }
+}
+
+/// Items per chunk: eight chunks per thread (so threads stay busy and a failing
+/// chunk is cheap to search), within the bounds.
+fn chunk_size(items: usize, threads: usize) -> usize {
+    items
+        .div_ceil(8 * threads.max(1))
+        .clamp(MIN_CHUNK, MAX_CHUNK)
+}
+
+/// Fresh non-zero 128-bit scalars from the operating system's CSPRNG (via ChaCha20).
+fn random_scalars(count: usize) -> Vec<u128> {
+    let mut rng = ChaCha20Rng::from_entropy();
+    (0..count)
+        .map(|_| loop {
+            let mut bytes = [0u8; 16];
+            rng.fill_bytes(&mut bytes);
+            let r = u128::from_le_bytes(bytes);
+            if r != 0 {
+                break r;
+            }
+        })
+        .collect()
+}
+
+/// Decodes every proof on the current pool.
+pub(crate) fn decode_all<E: Engine>(proofs: &[&[u8]]) -> Vec<Result<DecodedProof<E>, DecodeError>> {
+    proofs.par_iter().map(|bytes| E::decode(bytes)).collect()
+}
+
+/// Whether the equation holds over a run of chunks; `sum_rc` gives `ΣrᵢCᵢ`
+/// over a run of chunks of one key.
+fn holds<'a, E: Engine>(
+    chunks: &[Chunk<'a, E>],
+    sum_rc: &(dyn Fn(&[Chunk<'a, E>]) -> E::G1Sum + Sync),
+    work: &Work,
+) -> bool {
+    work.batch_checks.fetch_add(1, Ordering::Relaxed);
+    let items = chunks
+        .iter()
+        .fold(E::one(), |acc, chunk| E::mul(acc, chunk.miller));
+    // Chunks of one key are adjacent: one Miller loop of the key's terms per key.
+    let groups: Vec<&[Chunk<'_, E>]> = chunks.chunk_by(|x, y| Arc::ptr_eq(x.key, y.key)).collect();
+    let keys = groups
+        .par_iter()
+        .map(|group| {
+            let mut sum_r = Fr::from(0u64);
+            let mut input_sums = vec![Fr::from(0u64); group[0].input_sums.len()];
+            for chunk in group.iter() {
+                sum_r += chunk.sum_r;
+                for (sum, x) in input_sums.iter_mut().zip(&chunk.input_sums) {
+                    *sum += x;
+                }
+            }
+            let key = E::key_of(group[0].key.backends());
+            E::key_terms(key, sum_r, &input_sums, sum_rc(group))
+        })
+        .reduce(E::one, E::mul);
+    E::holds(E::mul(items, keys))
+}
+
+/// `ΣrᵢCᵢ` over a run of chunks from their own sums.
+fn chunk_sums<E: Engine>(group: &[Chunk<'_, E>]) -> E::G1Sum {
+    let sums: Vec<E::G1Sum> = group
+        .iter()
+        .map(|c| c.sum_rc.expect("chunk sums are computed before the search"))
+        .collect();
+    E::sum(&sums)
+}
+
+/// `ΣrᵢCᵢ` over a run of chunks as one MSM, split over the pool's threads.
+fn one_msm<E: Engine>(group: &[Chunk<'_, E>]) -> E::G1Sum {
+    let c: Vec<E::G1> = group.iter().flat_map(|g| g.c.iter().copied()).collect();
+    let r: Vec<u128> = group.iter().flat_map(|g| g.r.iter().copied()).collect();
+    let part = c.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
+    let parts: Vec<E::G1Sum> = c
+        .par_chunks(part)
+        .zip(r.par_chunks(part))
+        .map(|(c, r)| E::sum_scaled(c, r))
+        .collect();
+    E::sum(&parts)
+}
+
+/// The members of `chunks` that are invalid. `known_bad`: the equation over
+/// `chunks` is already known to fail.
+fn locate<E: Engine>(
+    chunks: &[Chunk<'_, E>],
+    known_bad: bool,
+    candidates: &[Candidate<'_, E>],
+    work: &Work,
+) -> Vec<usize> {
+    if !known_bad && holds(chunks, &chunk_sums::<E>, work) {
+        return Vec::new();
+    }
+    if let [chunk] = chunks {
+        if let [only] = chunk.members.as_slice() {
+            // A batch of one with r ≠ 0 fails exactly when the proof does.
+            return vec![*only];
+        }
+        return chunk
+            .members
+            .par_iter()
+            .copied()
+            .filter(|m| {
+                work.single_checks.fetch_add(1, Ordering::Relaxed);
+                let item = &candidates[*m];
+                !E::verify_single(E::key_of(item.key.backends()), &item.proof, item.inputs)
+            })
+            .collect();
+    }
+    let (left, right) = chunks.split_at(chunks.len() / 2);
+    if holds(left, &chunk_sums::<E>, work) {
+        // The whole fails and the left half holds, so the right half fails.
+        locate(right, true, candidates, work)
+    } else {
+        let (mut bad, more) = rayon::join(
+            || locate(left, true, candidates, work),
+            || locate(right, false, candidates, work),
+        );
+        bad.extend(more);
+        bad
+    }
+}
+
+/// The indices (into `candidates`) of the proofs that do not verify.
+pub(crate) fn invalid_candidates<E: Engine>(
+    candidates: &[Candidate<'_, E>],
+    work: &Work,
+) -> Vec<usize> {
+    match candidates {
+        [] => return Vec::new(),
+        [only] => {
+            work.single_checks.fetch_add(1, Ordering::Relaxed);
+            let key = E::key_of(only.key.backends());
+            return match E::verify_single(key, &only.proof, only.inputs) {
+                true => Vec::new(),
+                false => vec![0],
+            };
+        }
+        _ => {}
+    }
+    // A key whose shape does not fit the inputs verifies nothing (as in
+    // ark-groth16); such keys never pass KeyDir's checks, but no key may panic us.
+    let (mut order, misfits): (Vec<usize>, Vec<usize>) = (0..candidates.len())
+        .partition(|i| candidates[*i].key.fits_inputs(candidates[*i].inputs.len()));
+    if order.is_empty() {
+        return misfits;
+    }
+    // Group by key, keeping submission order within a key.
+    order.sort_by_key(|i| candidates[*i].key.fingerprint());
+    let size = chunk_size(candidates.len(), rayon::current_num_threads());
+    let mut plan: Vec<Vec<usize>> = Vec::new();
+    for group in order.chunk_by(|x, y| Arc::ptr_eq(candidates[*x].key, candidates[*y].key)) {
+        plan.extend(group.chunks(size).map(<[usize]>::to_vec));
+    }
+    let mut scalars = random_scalars(order.len()).into_iter();
+    let jobs: Vec<(Vec<usize>, Vec<u128>)> = plan
+        .into_iter()
+        .map(|members| {
+            let r = scalars.by_ref().take(members.len()).collect();
+            (members, r)
+        })
+        .collect();
+    let mut chunks: Vec<Chunk<'_, E>> = jobs
+        .into_par_iter()
+        .map(|(members, r)| Chunk::compute(candidates, members, r))
+        .collect();
+    if holds(&chunks, &one_msm::<E>, work) {
+        return misfits;
+    }
+    chunks
+        .par_iter_mut()
+        .for_each(|chunk| chunk.sum_rc = Some(E::sum_scaled(&chunk.c, &chunk.r)));
+    let mut bad = locate(&chunks, true, candidates, work);
+    bad.extend(misfits);
+    bad.sort_unstable();
+    bad
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_bounded_and_spread_over_threads() {
+        assert_eq!(chunk_size(1, 2), MIN_CHUNK);
+        assert_eq!(chunk_size(100, 2), 7);
+        assert_eq!(chunk_size(500, 2), MAX_CHUNK);
+        assert_eq!(chunk_size(100, 0), chunk_size(100, 1));
+    }
+
+    #[test]
+    fn scalars_are_fresh_and_non_zero() {
+        let a = random_scalars(64);
+        let b = random_scalars(64);
+        assert!(a.iter().all(|r| *r != 0));
+        assert_ne!(a, b);
+        // 128 bits wide: some scalar uses the top 64 bits.
+        assert!(a.iter().any(|r| *r >> 64 != 0));
+    }
+}
