@@ -55,11 +55,15 @@ expect_exit 1 "$ZKTX" verify --keys "$KEYS" "$WORK/edited.json"
 sed 's/0000000000005e55"/0000000000005e56"/' "$WORK/proof.json" > "$WORK/replayed.json"
 expect_exit 1 "$ZKTX" verify --keys "$KEYS" "$WORK/replayed.json"
 
+step "verify all three in one batch: one verdict per file"
+expect_exit 1 "$ZKTX" verify-batch --keys "$KEYS" "$WORK/proof.json" "$WORK/edited.json" "$WORK/replayed.json"
+
 step "summary"
 printf '%-34s %s\n' "tier (slots per side)" "$TIER" \
   "proved bound" "|A ∩ B| <= $TRUE_OVERLAP" \
   "false bound k=$((TRUE_OVERLAP - 1))" "refused by the prover" \
   "edited / replayed proofs" "rejected by the verifier" \
+  "batch of the three" "1 valid, 2 invalid, each named" \
   "keys" "$KEYS/tier-$TIER (DEVELOPMENT keys)"
 echo
 echo "demo: all checks passed"

@@ -16,6 +16,7 @@ Walk-through:
   zktx setup --tier 64 --out keys --dev-seed demo
   zktx prove --keys keys --a a.opening.json --b b.opening.json --k 5 --context 01 --out proof.json
   zktx verify --keys keys proof.json
+  zktx verify-batch --keys keys proofs/*.json
 
 Exit codes: 0 success/valid, 1 invalid proof or error, 2 usage, 3 statement false (prove refused), 4 keys missing or damaged.")]
 struct Cli {
@@ -33,6 +34,8 @@ enum Command {
     Prove(commands::prove::Args),
     /// Verify a proof file.
     Verify(commands::verify::Args),
+    /// Verify many proof files in one batch.
+    VerifyBatch(commands::verify_batch::Args),
     /// Import ceremony keys; list a key directory.
     Keys {
         #[command(subcommand)]
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Setup(args) => commands::setup::run(args),
         Command::Prove(args) => commands::prove::run(args),
         Command::Verify(args) => commands::verify::run(args),
+        Command::VerifyBatch(args) => commands::verify_batch::run(args),
         Command::Keys { command } => commands::keys::run(command),
         Command::Circuit { command } => commands::circuit::run(command),
     };

@@ -6,6 +6,7 @@ pub mod keys;
 pub mod prove;
 pub mod setup;
 pub mod verify;
+pub mod verify_batch;
 
 /// Parses a tier capacity for clap, with the library's range check.
 pub fn parse_tier(text: &str) -> Result<zktx_circuits::Tier, String> {

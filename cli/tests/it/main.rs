@@ -200,6 +200,59 @@ fn commit_setup_prove_verify_refuse() {
     let out = s.run(&["keys", "list", "--keys", "keys"]);
     assert!(stdout(&out).contains("dev-seed (DEV)"), "{}", stdout(&out));
 
+    // Many files at once: one line per file, in order, then a summary.
+    let out = s.run(&[
+        "verify-batch",
+        "--keys",
+        "keys",
+        "--threads",
+        "2",
+        "proof.json",
+        "proof.json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", s.transcript);
+    assert!(
+        stdout(&out).starts_with(
+            "proof.json: valid\nproof.json: valid\nsummary: 2 proofs, 2 valid, 0 invalid"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    let out = s.run(&[
+        "verify-batch",
+        "--keys",
+        "keys",
+        "--backend",
+        "arkworks",
+        "proof.json",
+        "edited.json",
+        "junk.json",
+        "absent.json",
+    ]);
+    assert_eq!(code(&out), 1, "{}", s.transcript);
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    assert_eq!(lines[0], "proof.json: valid");
+    assert!(
+        lines[1].starts_with("edited.json: invalid: proof does not verify"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].starts_with("junk.json: invalid: malformed"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[3].starts_with("absent.json: invalid: cannot read"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[4].starts_with("summary: 4 proofs, 1 valid, 3 invalid"),
+        "{lines:?}"
+    );
+    let out = s.run(&["verify-batch", "--keys", "imported", "proof.json"]);
+    assert_eq!(code(&out), 0, "{}", s.transcript);
+    let out = s.run(&["verify-batch", "--keys", "nowhere", "proof.json"]);
+    assert_eq!(code(&out), 4);
+
     // No identifier appears in anything the commands printed, nor in the public files.
     let public = [
         std::fs::read_to_string(s.path("a.commitment.json")).unwrap(),
@@ -248,6 +301,7 @@ fn every_command_has_help_with_an_example_and_circuit_info_works() {
         vec!["setup", "--help"],
         vec!["prove", "--help"],
         vec!["verify", "--help"],
+        vec!["verify-batch", "--help"],
         vec!["circuit", "info", "--help"],
         vec!["keys", "import", "--help"],
         vec!["keys", "list", "--help"],
