@@ -7,9 +7,15 @@ use ark_relations::{
     gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError},
     lc,
 };
+use std::sync::Arc;
+
+use ark_bls12_381::Bls12_381;
+use ark_groth16::Groth16;
 use rand::{seq::SliceRandom, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use zktx_circuits::{SetOpening, Tier};
+use zktx_prover::{generate_keys, prove, KeySource, ProofEnvelope};
+use zktx_verifier::{BatchItem, PreparedKey, PreparedKeyRegistry};
 
 /// The tiers to bench: `ZKTX_BENCH_TIERS` (comma-separated) or 64, 256, 1024.
 pub fn bench_tiers() -> Vec<Tier> {
@@ -34,6 +40,53 @@ pub fn full_sets(tier: Tier, seed: u64) -> (SetOpening, SetOpening, u64) {
     let a = SetOpening::with_random_salt(tier, a_ids, &mut rng).expect("fits the tier");
     let b = SetOpening::with_random_salt(tier, b_ids, &mut rng).expect("fits the tier");
     (a, b, shared)
+}
+
+/// Proofs to verify in bulk, all valid, and the registry holding their key.
+pub struct BatchFixture {
+    /// The key of the proofs (tier 16, development seed).
+    pub registry: Arc<PreparedKeyRegistry>,
+    /// Distinct valid proofs: `statements` statements, each re-randomised
+    /// into several proofs with different bytes.
+    pub items: Vec<BatchItem>,
+}
+
+/// `count` distinct valid proofs over `statements` distinct statements at tier 16.
+///
+/// Verification cost does not depend on the tier (every tier has four public
+/// inputs), so the smallest standard tier keeps the fixture quick to build.
+pub fn batch_fixture(statements: usize, count: usize) -> BatchFixture {
+    let tier = Tier::new(16).expect("16 is a tier");
+    let keys = generate_keys(tier, &KeySource::DevSeed("bench-batch".into())).expect("setup");
+    let fingerprint = keys.manifest.vk_fingerprint.clone();
+    let mut registry = PreparedKeyRegistry::new();
+    registry.insert(PreparedKey::new(tier, &keys.verifying_key, true));
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let proofs: Vec<_> = (0..statements as u64)
+        .map(|i| {
+            let (a, b, shared) = full_sets(tier, 100 + i);
+            let context = ark_bls12_381::Fr::from(i);
+            let (public, proof) =
+                prove(&keys.proving_key, &a, &b, shared, context, &mut rng).expect("prove");
+            (public, shared, proof)
+        })
+        .collect();
+    let items = (0..count)
+        .map(|i| {
+            let (public, k, proof) = &proofs[i % statements];
+            let proof = if i < statements {
+                proof.clone()
+            } else {
+                Groth16::<Bls12_381>::rerandomize_proof(&keys.verifying_key, proof, &mut rng)
+            };
+            let envelope = ProofEnvelope::new(tier, fingerprint.clone(), public, *k, &proof);
+            BatchItem::from_envelope(&envelope).expect("a fresh envelope decodes")
+        })
+        .collect();
+    BatchFixture {
+        registry: Arc::new(registry),
+        items,
+    }
 }
 
 /// The baseline: a plain multiplication chain `x_{i+1} = x_i · x_i` with
