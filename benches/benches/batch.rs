@@ -17,8 +17,8 @@ use criterion::{
 use rayon::{ThreadPool, ThreadPoolBuilder};
 use zktx_benches::batch_fixture;
 use zktx_verifier::{
-    verify_item, verify_single, BatchConfig, BatchItem, BatchVerifier, PairingBackend, Verdict,
-    VerdictCache,
+    per_proof_floor, verify_item, verify_single, BatchConfig, BatchItem, BatchVerifier,
+    PairingBackend, Verdict, VerdictCache,
 };
 
 fn sizes() -> Vec<usize> {
@@ -83,6 +83,13 @@ fn batch(c: &mut Criterion) {
                 items,
                 &one_thread,
                 single,
+            );
+            // Decode + 128-bit scaling + one Miller pair per proof: the batch's floor.
+            let proofs: Vec<&[u8]> = items.iter().map(|item| item.proof.as_slice()).collect();
+            group.bench_with_input(
+                BenchmarkId::new(format!("floor/{backend}/t1"), n),
+                &proofs,
+                |b, proofs| b.iter(|| one_thread.install(|| per_proof_floor(backend, proofs))),
             );
             for threads in [1, 2] {
                 let v = verifier(threads, backend);

@@ -30,8 +30,8 @@ mod verify;
 
 pub use backend::PairingBackend;
 pub use batch::{
-    verify_single, BatchConfig, BatchItem, BatchReport, BatchStats, BatchVerifier, ItemOutcome,
-    PoolError,
+    per_proof_floor, verify_single, BatchConfig, BatchItem, BatchReport, BatchStats, BatchVerifier,
+    ItemOutcome, PoolError,
 };
 pub use cache::{CacheConfig, CacheStats, VerdictCache};
 pub use digest::{FingerprintError, KeyFingerprint, StatementDigest, VerdictKey};

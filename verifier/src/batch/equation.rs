@@ -21,7 +21,7 @@ use std::sync::{
     Arc,
 };
 
-use rand::{RngCore, SeedableRng};
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use zktx_circuits::Fr;
@@ -108,9 +108,7 @@ fn random_scalars(count: usize) -> Vec<u128> {
     let mut rng = ChaCha20Rng::from_entropy();
     (0..count)
         .map(|_| loop {
-            let mut bytes = [0u8; 16];
-            rng.fill_bytes(&mut bytes);
-            let r = u128::from_le_bytes(bytes);
+            let r: u128 = rng.gen();
             if r != 0 {
                 break r;
             }

@@ -8,6 +8,7 @@
 //! [`equation`] for the equation and how invalid items are found.
 
 mod equation;
+mod floor;
 mod item;
 mod single;
 
@@ -23,6 +24,7 @@ use crate::{
     Invalid, PairingBackend, PreparedKeyRegistry, Verdict, VerdictCache,
 };
 
+pub use floor::per_proof_floor;
 pub use item::{BatchItem, BatchReport, BatchStats, ItemOutcome};
 pub use single::verify_single;
 

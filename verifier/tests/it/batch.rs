@@ -416,3 +416,12 @@ fn a_key_of_the_wrong_shape_verifies_nothing_and_panics_nothing() {
         }
     }
 }
+
+#[test]
+fn the_bench_floor_counts_what_decodes() {
+    let good = &fixture().valid[0].proof;
+    let proofs: Vec<&[u8]> = vec![good, &[1, 2, 3], good];
+    for backend in PairingBackend::ALL {
+        assert_eq!(zktx_verifier::per_proof_floor(backend, &proofs), 2);
+    }
+}
