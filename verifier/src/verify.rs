@@ -94,6 +94,8 @@ pub fn verify_file_bytes(keys: &KeyDir, json: &[u8]) -> Result<Verified, VerifyE
 /// Verifies one batch item alone, with ark-groth16's own verifier: the
 /// reference that [`crate::BatchVerifier`]'s verdicts must equal.
 pub fn verify_item(registry: &PreparedKeyRegistry, item: &BatchItem) -> Verdict {
+    // Deliberately shares nothing with the batch path beyond decoding: it is the
+    // oracle the batch verifier's verdicts are tested against.
     let verdict = || -> Result<(), Invalid> {
         let fingerprint = KeyFingerprint::parse(&item.key).map_err(|_| Invalid::MalformedKey)?;
         let key = registry
