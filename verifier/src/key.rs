@@ -48,6 +48,15 @@ impl PreparedKey {
         self.dev_keys
     }
 
+    /// Whether the key takes `count` public inputs (it has `count + 1` input points).
+    ///
+    /// ark-groth16 0.6 zips inputs with the key's input points without checking
+    /// their counts, so a key with too few points would silently ignore inputs:
+    /// every verification path checks this first.
+    pub fn fits_inputs(&self, count: usize) -> bool {
+        self.pvk.vk.gamma_abc_g1.len() == count + 1
+    }
+
     /// The prepared key.
     pub fn prepared(&self) -> &PreparedVerifyingKey<Bls12_381> {
         &self.pvk

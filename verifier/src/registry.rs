@@ -37,11 +37,6 @@ impl RegisteredKey {
         &self.key
     }
 
-    /// Whether the key takes `count` public inputs (it has `count + 1` input points).
-    pub fn fits_inputs(&self, count: usize) -> bool {
-        self.key.prepared().vk.gamma_abc_g1.len() == count + 1
-    }
-
     /// The key in each backend's own types.
     pub(crate) fn backends(&self) -> &BackendKeys {
         &self.backends

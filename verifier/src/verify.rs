@@ -30,9 +30,7 @@ pub fn verify_proof(
     public: &PublicInputs,
 ) -> Result<(), VerifyError> {
     let inputs = public.to_vec();
-    // ark-groth16 0.6 zips inputs with the key's input points without checking
-    // their counts: a key with too few points would silently ignore inputs.
-    if key.prepared().vk.gamma_abc_g1.len() != inputs.len() + 1 {
+    if !key.fits_inputs(inputs.len()) {
         return Err(VerifyError::Rejected);
     }
     match Groth16::<Bls12_381>::verify_proof(key.prepared(), proof, &inputs) {

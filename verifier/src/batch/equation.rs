@@ -234,14 +234,18 @@ pub(crate) fn invalid_candidates<E: Engine>(
     }
     // A key whose shape does not fit the inputs verifies nothing (as in
     // ark-groth16); such keys never pass KeyDir's checks, but no key may panic us.
-    let (mut order, misfits): (Vec<usize>, Vec<usize>) = (0..candidates.len())
-        .partition(|i| candidates[*i].key.fits_inputs(candidates[*i].inputs.len()));
+    let (mut order, misfits): (Vec<usize>, Vec<usize>) = (0..candidates.len()).partition(|i| {
+        candidates[*i]
+            .key
+            .key()
+            .fits_inputs(candidates[*i].inputs.len())
+    });
     if order.is_empty() {
         return misfits;
     }
     // Group by key, keeping submission order within a key.
     order.sort_by_key(|i| candidates[*i].key.fingerprint());
-    let size = chunk_size(candidates.len(), rayon::current_num_threads());
+    let size = chunk_size(order.len(), rayon::current_num_threads());
     let mut plan: Vec<Vec<usize>> = Vec::new();
     for group in order.chunk_by(|x, y| Arc::ptr_eq(candidates[*x].key, candidates[*y].key)) {
         plan.extend(group.chunks(size).map(<[usize]>::to_vec));
