@@ -4,8 +4,8 @@ use std::{path::PathBuf, sync::Arc, time::Instant};
 
 use zktx_prover::{KeyDir, ProofEnvelope};
 use zktx_verifier::{
-    parse_envelope, BatchConfig, BatchItem, BatchVerifier, Invalid, KeyFingerprint, PairingBackend,
-    PreparedKeyRegistry, Verdict,
+    parse_envelope, BatchConfig, BatchItem, BatchVerifier, KeyFingerprint, PairingBackend,
+    PreparedKeyRegistry,
 };
 
 use crate::exit::{Coded, FAILURE, KEYS};
@@ -118,16 +118,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut valid = 0usize;
     for (path, file) in args.proofs.iter().zip(&files) {
         let line = match file {
-            Ok(_) => match verdicts.next().expect("one verdict per submitted item") {
-                Verdict::Valid => {
-                    valid += 1;
-                    "valid".to_owned()
-                }
-                Verdict::Invalid(Invalid::Rejected) => {
-                    "invalid: proof does not verify for its public inputs under its key".into()
-                }
-                Verdict::Invalid(why) => format!("invalid: {why}"),
-            },
+            Ok(_) => {
+                let verdict = verdicts.next().expect("one verdict per submitted item");
+                valid += usize::from(verdict.is_valid());
+                verdict.to_string()
+            }
             Err(why) => format!("invalid: {why}"),
         };
         println!("{}: {line}", path.display());
