@@ -17,6 +17,8 @@ Walk-through:
   zktx prove --keys keys --a a.opening.json --b b.opening.json --k 5 --context 01 --out proof.json
   zktx verify --keys keys proof.json
   zktx verify-batch --keys keys proofs/*.json
+  zktx serve                                      # sandbox service on loopback
+  zktx receipt verify --public-key <hex> receipt.json
 
 Exit codes: 0 success/valid, 1 invalid proof or error, 2 usage, 3 statement false (prove refused), 4 keys missing or damaged.")]
 struct Cli {
@@ -46,17 +48,34 @@ enum Command {
         #[command(subcommand)]
         command: commands::circuit::Command,
     },
+    /// Run the verification service (gRPC and REST); a sandbox with no arguments.
+    Serve(commands::serve::Args),
+    /// Check a verification receipt offline.
+    Receipt {
+        #[command(subcommand)]
+        command: commands::receipt::Command,
+    },
+    /// Make API keys for tenants.
+    Apikey {
+        #[command(subcommand)]
+        command: commands::apikey::Command,
+    },
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ZKTX_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Serve(_)) {
+        // The service logs JSON lines (request ids, no private data).
+        let _ = zktx_server::telemetry::init_json_logs();
+    } else {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_env("ZKTX_LOG")
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .init();
+    }
     let result = match cli.command {
         Command::Commit(args) => commands::commit::run(args),
         Command::Setup(args) => commands::setup::run(args),
@@ -65,6 +84,9 @@ fn main() -> ExitCode {
         Command::VerifyBatch(args) => commands::verify_batch::run(args),
         Command::Keys { command } => commands::keys::run(command),
         Command::Circuit { command } => commands::circuit::run(command),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Receipt { command } => commands::receipt::run(command),
+        Command::Apikey { command } => commands::apikey::run(command),
     };
     exit::finish(result)
 }

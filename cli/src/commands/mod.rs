@@ -1,9 +1,12 @@
 //! One module per subcommand.
 
+pub mod apikey;
 pub mod circuit;
 pub mod commit;
 pub mod keys;
 pub mod prove;
+pub mod receipt;
+pub mod serve;
 pub mod setup;
 pub mod verify;
 pub mod verify_batch;

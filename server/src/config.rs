@@ -1,0 +1,318 @@
+//! Server configuration: defaults, then a TOML file, then `ZKTX_*` environment
+//! variables, then command-line flags (figment layers them in that order).
+//! Tests build a [`ServerConfig`] directly; nothing here reads the process
+//! environment unless [`ServerConfig::figment`] is asked to.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Everything `zktx serve` can be told.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Where the store, the receipt-signing key and (by default) the keys live.
+    pub data_dir: PathBuf,
+    /// The verifying keys (a `zktx setup` output directory); default `<data_dir>/keys`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys_dir: Option<PathBuf>,
+    /// The gRPC listener; port 0 picks a free one.
+    pub grpc_addr: SocketAddr,
+    /// The REST listener (also `/metrics`, `/healthz`, `/readyz`, `/openapi.json`).
+    pub http_addr: SocketAddr,
+    /// Sandbox mode: dev keys for the small tiers and a demo tenant are created if missing.
+    pub sandbox: bool,
+    /// Micro-batching.
+    pub batch: BatchSettings,
+    /// The verdict cache in front of the queue.
+    pub cache: CacheSettings,
+    /// Plans by name.
+    pub plans: BTreeMap<String, Plan>,
+    /// Tenants and their hashed API keys.
+    #[serde(default)]
+    pub tenants: Vec<TenantConfig>,
+}
+
+/// How single proofs are coalesced into batches.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSettings {
+    /// A batch closes when it holds this many proofs...
+    pub max_size: usize,
+    /// ...or when its oldest proof has waited this long (milliseconds).
+    pub max_age_ms: u64,
+    /// The most proofs queued or being verified; beyond it callers are shed at once.
+    pub queue_capacity: usize,
+    /// Verification threads (0: one per core).
+    pub threads: usize,
+    /// `blst` (default) or `arkworks`.
+    pub backend: String,
+}
+
+/// The verdict cache.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    /// Most verdicts kept.
+    pub max_entries: u64,
+    /// How long a verdict is kept (seconds).
+    pub ttl_secs: u64,
+}
+
+/// A plan: what a tenant may do.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// Sustained requests per second (token bucket refill rate).
+    pub requests_per_second: u32,
+    /// Requests allowed in a burst (token bucket size).
+    pub burst: u32,
+    /// Proofs verified per UTC day (replays of a valid statement are free).
+    pub daily_proofs: u64,
+    /// The largest batch one call may carry.
+    pub max_batch: usize,
+    /// Tiers (slots per side) the plan may use; absent means every tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<Vec<usize>>,
+}
+
+impl Plan {
+    /// Whether the plan allows circuits of `tier` slots per side.
+    pub fn allows_tier(&self, tier: usize) -> bool {
+        self.tiers
+            .as_ref()
+            .is_none_or(|tiers| tiers.contains(&tier))
+    }
+}
+
+/// A tenant: an id, a plan and the SHA-256 of each of its API keys.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    /// Lower-case letters, digits, `-` and `_`; appears on receipts.
+    pub id: String,
+    /// The plan's name in [`ServerConfig::plans`].
+    pub plan: String,
+    /// Hex SHA-256 of each API key (`zktx apikey new` makes one).
+    pub api_key_sha256: Vec<String>,
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The layered sources did not form a valid configuration.
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    /// A value is out of range or inconsistent.
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("zktx-data"),
+            keys_dir: None,
+            grpc_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            sandbox: false,
+            batch: BatchSettings {
+                max_size: 256,
+                max_age_ms: 2,
+                queue_capacity: 8192,
+                threads: 0,
+                backend: "blst".into(),
+            },
+            cache: CacheSettings {
+                max_entries: 100_000,
+                ttl_secs: 3600,
+            },
+            plans: default_plans(),
+            tenants: Vec::new(),
+        }
+    }
+}
+
+/// Starter, Pro and Enterprise, and the sandbox's own plan.
+pub fn default_plans() -> BTreeMap<String, Plan> {
+    let plan = |rps, burst, daily, max_batch, tiers: Option<&[usize]>| Plan {
+        requests_per_second: rps,
+        burst,
+        daily_proofs: daily,
+        max_batch,
+        tiers: tiers.map(<[usize]>::to_vec),
+    };
+    BTreeMap::from([
+        ("starter".into(), plan(5, 10, 1_000, 16, Some(&[16, 64]))),
+        (
+            "pro".into(),
+            plan(200, 400, 200_000, 256, Some(&[16, 64, 256])),
+        ),
+        (
+            "enterprise".into(),
+            plan(5_000, 10_000, 20_000_000, 1_000, None),
+        ),
+        (
+            "sandbox".into(),
+            plan(10_000, 20_000, 10_000_000, 1_000, None),
+        ),
+    ])
+}
+
+impl ServerConfig {
+    /// The layered sources: `base` (usually [`ServerConfig::default`]), then
+    /// `file` (if given), then `ZKTX_*` variables for the top-level paths and
+    /// addresses. A binary merges its flags on top and calls
+    /// [`ServerConfig::from_figment`].
+    pub fn figment(base: ServerConfig, file: Option<&Path>) -> Figment {
+        let mut figment = Figment::from(Serialized::defaults(base));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment.merge(Env::prefixed("ZKTX_").only(&[
+            "data_dir",
+            "keys_dir",
+            "grpc_addr",
+            "http_addr",
+        ]))
+    }
+
+    /// Extracts and checks a configuration.
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Self = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The verifying keys' directory.
+    pub fn keys_dir(&self) -> PathBuf {
+        self.keys_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("keys"))
+    }
+
+    /// Checks ranges and references between sections.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if self.batch.max_size == 0 || self.batch.queue_capacity < self.batch.max_size {
+            return bad(
+                "batch.max_size must be at least 1 and at most batch.queue_capacity".into(),
+            );
+        }
+        if self
+            .batch
+            .backend
+            .parse::<zktx_verifier::PairingBackend>()
+            .is_err()
+        {
+            return bad(format!(
+                "batch.backend `{}` is not blst or arkworks",
+                self.batch.backend
+            ));
+        }
+        for (name, plan) in &self.plans {
+            if plan.requests_per_second == 0 || plan.burst == 0 || plan.max_batch == 0 {
+                return bad(format!(
+                    "plan `{name}`: rates and max_batch must be positive"
+                ));
+            }
+            if plan.max_batch > self.batch.queue_capacity {
+                return bad(format!(
+                    "plan `{name}`: max_batch exceeds batch.queue_capacity"
+                ));
+            }
+        }
+        for tenant in &self.tenants {
+            if !valid_tenant_id(&tenant.id) {
+                return bad(format!(
+                    "tenant id `{}`: use 1-64 lower-case letters, digits, `-` or `_`",
+                    tenant.id
+                ));
+            }
+            if !self.plans.contains_key(&tenant.plan) {
+                return bad(format!("tenant `{}`: no plan `{}`", tenant.id, tenant.plan));
+            }
+            for hash in &tenant.api_key_sha256 {
+                if hash.len() != 64 || hex::decode(hash).is_err() {
+                    return bad(format!(
+                        "tenant `{}`: api_key_sha256 must be 64 hex digits",
+                        tenant.id
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Tenant ids: 1-64 of `[a-z0-9_-]`, starting with a letter or digit.
+pub fn valid_tenant_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_overrides_defaults_and_typos_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("zktx.toml");
+        std::fs::write(
+            &file,
+            "data_dir = \"/srv/zktx\"\n[batch]\nmax_size = 64\nmax_age_ms = 5\nqueue_capacity = 512\nthreads = 1\nbackend = \"arkworks\"\n\
+             [[tenants]]\nid = \"acme\"\nplan = \"pro\"\napi_key_sha256 = [\"{}\"]\n"
+                .replace("{}", &"ab".repeat(32)),
+        )
+        .unwrap();
+        let config =
+            ServerConfig::from_figment(ServerConfig::figment(ServerConfig::default(), Some(&file)))
+                .unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("/srv/zktx"));
+        assert_eq!(config.batch.max_size, 64);
+        assert_eq!(config.tenants[0].plan, "pro");
+        assert!(config.plans.contains_key("starter"));
+
+        std::fs::write(&file, "data_dri = \"/x\"\n").unwrap();
+        assert!(ServerConfig::from_figment(ServerConfig::figment(
+            ServerConfig::default(),
+            Some(&file)
+        ))
+        .is_err());
+    }
+
+    #[test]
+    fn inconsistent_sections_are_refused() {
+        let mut config = ServerConfig::default();
+        config.tenants.push(TenantConfig {
+            id: "acme".into(),
+            plan: "gold".into(),
+            api_key_sha256: vec![],
+        });
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("no plan `gold`"));
+        config.tenants[0].plan = "pro".into();
+        config.tenants[0].id = "Acme Corp".into();
+        assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn plans_limit_tiers() {
+        let plans = default_plans();
+        assert!(plans["starter"].allows_tier(16));
+        assert!(!plans["starter"].allows_tier(1024));
+        assert!(plans["enterprise"].allows_tier(1024));
+    }
+}

@@ -1,0 +1,365 @@
+//! The gRPC front end (tonic): converts messages to the service's types and
+//! errors to statuses through [`ApiError::to_status`].
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
+use zktx_proto::v1;
+use zktx_prover::EnvelopeInputs;
+
+use crate::error::ApiError;
+use crate::receipt::{Receipt, ReceiptVerdict};
+use crate::service::{ItemResult, Service, Submission, Verification};
+use crate::telemetry::{request_id, RequestLog};
+
+/// Proofs one stream may have in flight; more wait for earlier results.
+const STREAM_IN_FLIGHT: usize = 512;
+
+/// The `zktx.v1.Verifier` service.
+pub struct GrpcApi {
+    service: Arc<Service>,
+}
+
+impl GrpcApi {
+    /// The gRPC service over `service`.
+    pub fn new(service: Arc<Service>) -> Self {
+        Self { service }
+    }
+}
+
+/// Parses a `grpc-timeout` value (`<digits><H|M|S|m|u|n>`, at most 8 digits).
+pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    if value.len() < 2 || value.len() > 9 {
+        return None;
+    }
+    let (digits, unit) = value.split_at(value.len() - 1);
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n.checked_mul(3600)?),
+        "M" => Duration::from_secs(n.checked_mul(60)?),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+struct Context {
+    tenant: Arc<crate::tenants::Tenant>,
+    deadline: Option<Instant>,
+}
+
+impl GrpcApi {
+    fn context<T>(
+        &self,
+        request: &Request<T>,
+        log: &mut RequestLog<'_>,
+    ) -> Result<Context, ApiError> {
+        let metadata = request.metadata();
+        let authorization = metadata.get("authorization").and_then(|v| v.to_str().ok());
+        let tenant = self.service.authenticate(authorization)?;
+        log.tenant = Some(tenant.id.clone());
+        let deadline = metadata
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_grpc_timeout)
+            .map(|d| Instant::now() + d);
+        Ok(Context { tenant, deadline })
+    }
+
+    fn log<T>(&self, method: &'static str, request: &Request<T>) -> RequestLog<'_> {
+        let id = request_id(
+            request
+                .metadata()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok()),
+        );
+        RequestLog::start(self.service.metrics(), method, id)
+    }
+}
+
+/// Answers and logs a unary call; the request id rides back in `x-request-id`.
+fn respond<T>(log: RequestLog<'_>, result: Result<T, ApiError>) -> Result<Response<T>, Status> {
+    let id = log
+        .request_id
+        .parse::<tonic::metadata::MetadataValue<_>>()
+        .ok();
+    match result {
+        Ok(message) => {
+            log.finish("OK", None);
+            let mut response = Response::new(message);
+            if let Some(id) = id {
+                response.metadata_mut().insert("x-request-id", id);
+            }
+            Ok(response)
+        }
+        Err(error) => {
+            log.finish(error.code_name(), Some(&error.to_string()));
+            let mut status = error.to_status();
+            if let Some(id) = id {
+                status.metadata_mut().insert("x-request-id", id);
+            }
+            Err(status)
+        }
+    }
+}
+
+fn submission(message: Option<v1::ProofSubmission>, field: &str) -> Result<Submission, ApiError> {
+    let s = message.ok_or_else(|| ApiError::invalid(field, "missing"))?;
+    let inputs = s
+        .public_inputs
+        .ok_or_else(|| ApiError::invalid(format!("{field}.public_inputs"), "missing"))?;
+    Ok(Submission {
+        key_fingerprint: s.key_fingerprint,
+        inputs: EnvelopeInputs {
+            commit_a: inputs.commit_a,
+            commit_b: inputs.commit_b,
+            k: inputs.k,
+            context: inputs.context,
+        },
+        proof: s.proof,
+    })
+}
+
+/// A receipt as a message.
+pub fn receipt_message(r: Receipt) -> v1::Receipt {
+    v1::Receipt {
+        id: r.id,
+        tenant: r.tenant,
+        circuit: r.circuit,
+        key_fingerprint: r.key_fingerprint,
+        statement_digest: r.statement_digest,
+        verdict: verdict_message(r.verdict) as i32,
+        issued_at_ms: r.issued_at_ms,
+        signature: hex::decode(&r.signature).unwrap_or_default(),
+    }
+}
+
+/// A receipt message back as a receipt (for checking it offline).
+pub fn receipt_from_message(m: v1::Receipt) -> Receipt {
+    Receipt {
+        id: m.id,
+        tenant: m.tenant,
+        circuit: m.circuit,
+        key_fingerprint: m.key_fingerprint,
+        statement_digest: m.statement_digest,
+        verdict: if m.verdict == v1::Verdict::Valid as i32 {
+            ReceiptVerdict::Valid
+        } else {
+            ReceiptVerdict::Invalid
+        },
+        issued_at_ms: m.issued_at_ms,
+        signature: hex::encode(m.signature),
+    }
+}
+
+fn verdict_message(v: ReceiptVerdict) -> v1::Verdict {
+    match v {
+        ReceiptVerdict::Valid => v1::Verdict::Valid,
+        ReceiptVerdict::Invalid => v1::Verdict::Invalid,
+    }
+}
+
+fn verify_response(v: Verification) -> v1::VerifyResponse {
+    v1::VerifyResponse {
+        verdict: verdict_message(v.verdict) as i32,
+        reason: v.reason,
+        receipt: Some(receipt_message(v.receipt)),
+        replayed: v.replayed,
+    }
+}
+
+fn item_result(result: ItemResult) -> v1::ItemResult {
+    v1::ItemResult {
+        outcome: Some(match result {
+            Ok(v) => v1::item_result::Outcome::Response(verify_response(v)),
+            Err(e) => v1::item_result::Outcome::Error(v1::ItemError {
+                code: e.code_name().to_string(),
+                field: e.field().unwrap_or_default().to_string(),
+                message: e.to_string(),
+            }),
+        }),
+    }
+}
+
+type ResponseStream = Pin<Box<dyn Stream<Item = Result<v1::VerifyStreamResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl v1::verifier_server::Verifier for GrpcApi {
+    async fn verify(
+        &self,
+        request: Request<v1::VerifyRequest>,
+    ) -> Result<Response<v1::VerifyResponse>, Status> {
+        let mut log = self.log("grpc.Verify", &request);
+        log.items = 1;
+        let result = async {
+            let ctx = self.context(&request, &mut log)?;
+            let s = submission(request.into_inner().submission, "submission")?;
+            let v = self
+                .service
+                .verify_one(&ctx.tenant, s, ctx.deadline)
+                .await?;
+            Ok(verify_response(v))
+        }
+        .await;
+        respond(log, result)
+    }
+
+    async fn verify_batch(
+        &self,
+        request: Request<v1::VerifyBatchRequest>,
+    ) -> Result<Response<v1::VerifyBatchResponse>, Status> {
+        let mut log = self.log("grpc.VerifyBatch", &request);
+        let result = async {
+            let ctx = self.context(&request, &mut log)?;
+            let items = request.into_inner().items;
+            log.items = items.len();
+            let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
+            let mut submissions = Vec::new();
+            let mut places = Vec::new();
+            for (i, item) in items.into_iter().enumerate() {
+                match submission(Some(item), &format!("items[{i}]")) {
+                    Ok(s) => {
+                        places.push(i);
+                        submissions.push(s);
+                        results.push(None);
+                    }
+                    Err(e) => results.push(Some(Err(e))),
+                }
+            }
+            let verified = self
+                .service
+                .verify_many(&ctx.tenant, submissions, ctx.deadline, "items")
+                .await?;
+            for (place, result) in places.into_iter().zip(verified) {
+                results[place] = Some(result);
+            }
+            Ok(v1::VerifyBatchResponse {
+                results: results
+                    .into_iter()
+                    .map(|r| item_result(r.expect("answered")))
+                    .collect(),
+            })
+        }
+        .await;
+        respond(log, result)
+    }
+
+    type VerifyStreamStream = ResponseStream;
+
+    async fn verify_stream(
+        &self,
+        request: Request<Streaming<v1::VerifyStreamRequest>>,
+    ) -> Result<Response<Self::VerifyStreamStream>, Status> {
+        let mut log = self.log("grpc.VerifyStream", &request);
+        let ctx = match self.context(&request, &mut log) {
+            Ok(ctx) => ctx,
+            Err(e) => return respond(log, Err(e)),
+        };
+        let request_id = log.request_id.clone();
+        log.finish("OK", None);
+        let service = self.service.clone();
+        let mut inbound = request.into_inner();
+        let (tx, rx) = tokio::sync::mpsc::channel(STREAM_IN_FLIGHT);
+        tokio::spawn(async move {
+            let in_flight = Arc::new(tokio::sync::Semaphore::new(STREAM_IN_FLIGHT));
+            while let Some(message) = inbound.next().await {
+                let Ok(message) = message else { break };
+                let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                    break;
+                };
+                let (service, tx, tenant) = (service.clone(), tx.clone(), ctx.tenant.clone());
+                let deadline = ctx.deadline;
+                tokio::spawn(async move {
+                    let result = match submission(message.submission, "submission") {
+                        Ok(s) => service.verify_one(&tenant, s, deadline).await,
+                        Err(e) => Err(e),
+                    };
+                    let code = result.as_ref().map_or_else(|e| e.code_name(), |_| "OK");
+                    service
+                        .metrics()
+                        .observe("grpc.VerifyStream.item", code, 0.0);
+                    let _ = tx
+                        .send(Ok(v1::VerifyStreamResponse {
+                            sequence: message.sequence,
+                            result: Some(item_result(result)),
+                        }))
+                        .await;
+                    drop(permit);
+                });
+            }
+            tracing::debug!(request_id = %request_id, "stream closed by the caller");
+        });
+        let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
+        Ok(Response::new(Box::pin(stream) as ResponseStream))
+    }
+
+    async fn get_receipt(
+        &self,
+        request: Request<v1::GetReceiptRequest>,
+    ) -> Result<Response<v1::Receipt>, Status> {
+        let mut log = self.log("grpc.GetReceipt", &request);
+        let result = self.context(&request, &mut log).and_then(|ctx| {
+            let id = request.into_inner().id;
+            self.service.receipt(&ctx.tenant, &id).map(receipt_message)
+        });
+        respond(log, result)
+    }
+
+    async fn list_circuits(
+        &self,
+        request: Request<v1::ListCircuitsRequest>,
+    ) -> Result<Response<v1::ListCircuitsResponse>, Status> {
+        let mut log = self.log("grpc.ListCircuits", &request);
+        let result = self
+            .context(&request, &mut log)
+            .map(|ctx| v1::ListCircuitsResponse {
+                circuits: self
+                    .service
+                    .circuits()
+                    .iter()
+                    .map(|c| v1::Circuit {
+                        circuit: c.circuit.clone(),
+                        tier: c.tier as u32,
+                        key_fingerprint: c.key_fingerprint.clone(),
+                        constraints: c.constraints,
+                        dev_keys: c.dev_keys,
+                        allowed: ctx.tenant.plan.allows_tier(c.tier),
+                    })
+                    .collect(),
+            });
+        respond(log, result)
+    }
+
+    async fn get_receipt_key(
+        &self,
+        request: Request<v1::GetReceiptKeyRequest>,
+    ) -> Result<Response<v1::ReceiptKey>, Status> {
+        let log = self.log("grpc.GetReceiptKey", &request);
+        respond(
+            log,
+            Ok(v1::ReceiptKey {
+                algorithm: "ed25519".into(),
+                public_key: self.service.receipt_public_key(),
+            }),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts_parse() {
+        assert_eq!(parse_grpc_timeout("100m"), Some(Duration::from_millis(100)));
+        assert_eq!(parse_grpc_timeout("2S"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_grpc_timeout("5"), None);
+        assert_eq!(parse_grpc_timeout("123456789m"), None);
+        assert_eq!(parse_grpc_timeout("1x"), None);
+    }
+}

@@ -1,0 +1,167 @@
+//! Prometheus metrics, on a registry of the server's own (so two servers in one
+//! process, as in tests, never share counters). Labels are methods, status
+//! codes and verdicts only: never a tenant's key, a proof or an input.
+
+use prometheus::{
+    exponential_buckets, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter,
+    IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+
+/// The server's metrics.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// Requests by method and status code.
+    pub requests: IntCounterVec,
+    /// Request latency by method (seconds).
+    pub latency: HistogramVec,
+    /// Proofs per verified batch.
+    pub batch_size: Histogram,
+    /// Proofs queued or being verified.
+    pub queue_depth: IntGauge,
+    /// Verdict-cache hits and misses in front of the queue.
+    pub cache: IntCounterVec,
+    /// Batch verification time divided by its proofs (seconds).
+    pub verify_per_proof: Histogram,
+    /// Receipts issued, by verdict.
+    pub receipts: IntCounterVec,
+    /// Requests answered with an earlier receipt (not metered).
+    pub replays: IntCounter,
+    /// Callers shed because the queue was full.
+    pub shed: IntCounter,
+}
+
+fn register<T: prometheus::core::Collector + Clone + 'static>(registry: &Registry, metric: T) -> T {
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("metric names are unique");
+    metric
+}
+
+impl Metrics {
+    /// Fresh metrics on their own registry.
+    pub fn new() -> Self {
+        let registry = Registry::new_custom(Some("zktx".into()), None).expect("valid prefix");
+        let requests = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new("requests_total", "Requests by method and status code."),
+                &["method", "code"],
+            )
+            .expect("valid metric"),
+        );
+        let latency = register(
+            &registry,
+            HistogramVec::new(
+                HistogramOpts::new("request_duration_seconds", "Request latency by method.")
+                    .buckets(exponential_buckets(0.0005, 2.0, 16).expect("valid buckets")),
+                &["method"],
+            )
+            .expect("valid metric"),
+        );
+        let batch_size = register(
+            &registry,
+            Histogram::with_opts(
+                HistogramOpts::new("batch_size_proofs", "Proofs per verified batch.")
+                    .buckets(exponential_buckets(1.0, 2.0, 12).expect("valid buckets")),
+            )
+            .expect("valid metric"),
+        );
+        let queue_depth = register(
+            &registry,
+            IntGauge::new("queue_depth_proofs", "Proofs queued or being verified.")
+                .expect("valid metric"),
+        );
+        let cache = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new("verdict_cache_total", "Verdict-cache lookups by result."),
+                &["result"],
+            )
+            .expect("valid metric"),
+        );
+        let verify_per_proof = register(
+            &registry,
+            Histogram::with_opts(
+                HistogramOpts::new(
+                    "verify_seconds_per_proof",
+                    "Batch verification time per proof.",
+                )
+                .buckets(exponential_buckets(0.00005, 1.5, 16).expect("valid buckets")),
+            )
+            .expect("valid metric"),
+        );
+        let receipts = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new("receipts_total", "Receipts issued by verdict."),
+                &["verdict"],
+            )
+            .expect("valid metric"),
+        );
+        let replays = register(
+            &registry,
+            IntCounter::new(
+                "replays_total",
+                "Requests answered with an earlier valid receipt.",
+            )
+            .expect("valid metric"),
+        );
+        let shed = register(
+            &registry,
+            IntCounter::new("shed_total", "Requests shed because the queue was full.")
+                .expect("valid metric"),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            batch_size,
+            queue_depth,
+            cache,
+            verify_per_proof,
+            receipts,
+            replays,
+            shed,
+        }
+    }
+
+    /// Counts one finished request.
+    pub fn observe(&self, method: &str, code: &str, seconds: f64) {
+        self.requests.with_label_values(&[method, code]).inc();
+        self.latency.with_label_values(&[method]).observe(seconds);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("text encoding cannot fail");
+        String::from_utf8(out).expect("text exposition is UTF-8")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = Metrics::new();
+        m.observe("Verify", "OK", 0.002);
+        m.batch_size.observe(7.0);
+        let text = m.render();
+        assert!(
+            text.contains("zktx_requests_total{code=\"OK\",method=\"Verify\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("zktx_batch_size_proofs_bucket"));
+    }
+}

@@ -1,0 +1,427 @@
+//! The service itself, behind both front ends: authenticate, check the plan,
+//! validate, answer replays from the store, meter, verify through the verdict
+//! cache and the micro-batcher, sign receipts and make them durable.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use zktx_prover::EnvelopeInputs;
+use zktx_verifier::decode::{decode_public_inputs, PROOF_COMPRESSED};
+use zktx_verifier::{
+    BatchItem, DecodeError, Invalid, KeyFingerprint, PreparedKeyRegistry, StatementDigest, Verdict,
+    VerdictCache, VerdictKey,
+};
+
+use crate::batcher::MicroBatcher;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::quota::{now_ms, Quotas};
+use crate::receipt::{Receipt, ReceiptSigner, ReceiptVerdict};
+use crate::store::{ReceiptRecord, Store};
+use crate::tenants::{Tenant, Tenants};
+
+/// One proof as a caller submits it (either front end converts to this).
+#[derive(Clone, Debug)]
+pub struct Submission {
+    /// Hex fingerprint of the verifying key.
+    pub key_fingerprint: String,
+    /// The public inputs, as in a proof file.
+    pub inputs: EnvelopeInputs,
+    /// The compressed proof.
+    pub proof: Vec<u8>,
+}
+
+/// The answer for one verified (or replayed) proof.
+#[derive(Clone, Debug)]
+pub struct Verification {
+    /// Valid or invalid.
+    pub verdict: ReceiptVerdict,
+    /// Why it is invalid; empty when valid.
+    pub reason: String,
+    /// The signed, durable receipt.
+    pub receipt: Receipt,
+    /// Whether this is an earlier receipt for the same valid statement.
+    pub replayed: bool,
+}
+
+/// What one item of a call came to.
+pub type ItemResult = Result<Verification, ApiError>;
+
+/// A circuit this server verifies.
+#[derive(Clone, Debug)]
+pub struct CircuitInfo {
+    /// The circuit identifier.
+    pub circuit: String,
+    /// Slots per side.
+    pub tier: usize,
+    /// The verifying key's fingerprint.
+    pub key_fingerprint: String,
+    /// R1CS constraints.
+    pub constraints: u64,
+    /// Whether the keys come from a development seed.
+    pub dev_keys: bool,
+}
+
+/// The parts the service is built from.
+pub struct ServiceParts {
+    /// Tenants by API key.
+    pub tenants: Tenants,
+    /// Rate limits and daily quotas.
+    pub quotas: Quotas,
+    /// The embedded store.
+    pub store: Arc<Store>,
+    /// Signs receipts.
+    pub signer: ReceiptSigner,
+    /// Verifying keys by fingerprint.
+    pub registry: Arc<PreparedKeyRegistry>,
+    /// The circuits, for listing.
+    pub circuits: Vec<CircuitInfo>,
+    /// The micro-batcher.
+    pub batcher: MicroBatcher,
+    /// The verdict cache in front of the queue (shared with the batch verifier).
+    pub cache: Arc<VerdictCache>,
+    /// Metrics.
+    pub metrics: Metrics,
+}
+
+/// The service.
+pub struct Service {
+    parts: ServiceParts,
+    draining: AtomicBool,
+}
+
+/// A submission that passed validation.
+struct Checked {
+    item: BatchItem,
+    statement: StatementDigest,
+    verdict_key: VerdictKey,
+    circuit: String,
+}
+
+impl Service {
+    /// A service from its parts.
+    pub fn new(parts: ServiceParts) -> Self {
+        Self {
+            parts,
+            draining: AtomicBool::new(false),
+        }
+    }
+
+    /// The tenant an `authorization` value names.
+    pub fn authenticate(&self, authorization: Option<&str>) -> Result<Arc<Tenant>, ApiError> {
+        self.parts.tenants.authenticate(authorization)
+    }
+
+    /// Metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.parts.metrics
+    }
+
+    /// The receipt-signing public key (hex).
+    pub fn receipt_public_key(&self) -> String {
+        self.parts.signer.public_key_hex()
+    }
+
+    /// The circuits this server verifies.
+    pub fn circuits(&self) -> &[CircuitInfo] {
+        &self.parts.circuits
+    }
+
+    /// Rate limits and quotas.
+    pub fn quotas(&self) -> &Quotas {
+        &self.parts.quotas
+    }
+
+    /// Whether the service takes new work (not draining, store reachable).
+    pub fn ready(&self) -> bool {
+        !self.draining.load(Ordering::SeqCst) && self.parts.store.ping().is_ok()
+    }
+
+    /// Stops taking work; queued proofs are still verified (see [`crate::RunningServer`]).
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+        self.parts.batcher.close();
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.parts.store
+    }
+
+    /// A receipt the tenant was issued.
+    pub fn receipt(&self, tenant: &Tenant, id: &str) -> Result<Receipt, ApiError> {
+        if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ApiError::invalid("id", "a receipt id is 32 hex digits"));
+        }
+        match self.parts.store.receipt(id) {
+            Ok(Some(receipt)) if receipt.tenant == tenant.id => Ok(receipt),
+            // Another tenant's receipt is reported as absent, not as forbidden.
+            Ok(_) => Err(ApiError::NotFound(format!("no receipt {id}"))),
+            Err(e) => Err(ApiError::Internal(e.to_string())),
+        }
+    }
+
+    /// Verifies one proof.
+    pub async fn verify_one(
+        &self,
+        tenant: &Tenant,
+        submission: Submission,
+        deadline: Option<Instant>,
+    ) -> ItemResult {
+        let mut results = self
+            .verify_many(tenant, vec![submission], deadline, "")
+            .await?;
+        results.pop().expect("one result per submission")
+    }
+
+    /// Verifies a batch: the call fails as a whole only for auth, rate, quota,
+    /// size, overload and deadline; everything about one item is in its result.
+    /// `field_prefix` (e.g. `items`) qualifies item fields in errors.
+    pub async fn verify_many(
+        &self,
+        tenant: &Tenant,
+        submissions: Vec<Submission>,
+        deadline: Option<Instant>,
+        field_prefix: &str,
+    ) -> Result<Vec<ItemResult>, ApiError> {
+        if self.draining.load(Ordering::SeqCst) {
+            return Err(ApiError::ShuttingDown);
+        }
+        if submissions.len() > tenant.plan.max_batch {
+            return Err(ApiError::invalid(
+                if field_prefix.is_empty() {
+                    "items"
+                } else {
+                    field_prefix
+                },
+                format!(
+                    "{} proofs in one call; plan `{}` allows at most {}",
+                    submissions.len(),
+                    tenant.plan_name,
+                    tenant.plan.max_batch
+                ),
+            ));
+        }
+        self.parts.quotas.check_rate(tenant)?;
+
+        let mut results: Vec<Option<ItemResult>> = vec![None; submissions.len()];
+        let mut pending: Vec<(usize, Checked)> = Vec::new();
+        for (i, submission) in submissions.into_iter().enumerate() {
+            let prefix = if field_prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{field_prefix}[{i}].")
+            };
+            match self.check(tenant, submission, &prefix) {
+                Err(e) => results[i] = Some(Err(e)),
+                Ok(checked) => match self.replay(tenant, &checked.statement) {
+                    Err(e) => results[i] = Some(Err(e)),
+                    Ok(Some(earlier)) => {
+                        self.parts.metrics.replays.inc();
+                        results[i] = Some(Ok(earlier));
+                    }
+                    Ok(None) => pending.push((i, checked)),
+                },
+            }
+        }
+        if pending.is_empty() {
+            return Ok(results
+                .into_iter()
+                .map(|r| r.expect("every item answered"))
+                .collect());
+        }
+
+        let reservation = self.parts.quotas.reserve(tenant, pending.len() as u64)?;
+        let verdicts = self.verdicts(&pending, deadline).await?;
+
+        let issued_at_ms = now_ms();
+        let mut records = Vec::new();
+        for ((i, checked), verdict) in pending.into_iter().zip(verdicts) {
+            let (receipt_verdict, reason) = match verdict {
+                Verdict::Valid => (ReceiptVerdict::Valid, String::new()),
+                Verdict::Invalid(Invalid::Rejected) => {
+                    (ReceiptVerdict::Invalid, Invalid::Rejected.to_string())
+                }
+                Verdict::Invalid(Invalid::Decode(error)) => {
+                    let prefix = if field_prefix.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{field_prefix}[{i}].")
+                    };
+                    results[i] = Some(Err(decode_error(&prefix, &error)));
+                    continue;
+                }
+                Verdict::Invalid(other) => {
+                    results[i] = Some(Err(ApiError::Internal(format!(
+                        "unexpected verdict: {other}"
+                    ))));
+                    continue;
+                }
+            };
+            let mut receipt = Receipt {
+                id: new_receipt_id(),
+                tenant: tenant.id.clone(),
+                circuit: checked.circuit,
+                key_fingerprint: checked.item.key,
+                statement_digest: checked.statement.to_string(),
+                verdict: receipt_verdict,
+                issued_at_ms,
+                signature: String::new(),
+            };
+            self.parts.signer.sign(&mut receipt);
+            self.parts
+                .metrics
+                .receipts
+                .with_label_values(&[receipt_verdict.as_str()])
+                .inc();
+            records.push(ReceiptRecord {
+                receipt: receipt.clone(),
+                metered: true,
+            });
+            results[i] = Some(Ok(Verification {
+                verdict: receipt_verdict,
+                reason,
+                receipt,
+                replayed: false,
+            }));
+        }
+        // Durable before anyone sees a receipt.
+        self.parts
+            .store
+            .commit(records)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        drop(reservation);
+        Ok(results
+            .into_iter()
+            .map(|r| r.expect("every item answered"))
+            .collect())
+    }
+
+    /// Verdicts for checked items: from the cache, else from the micro-batcher.
+    async fn verdicts(
+        &self,
+        pending: &[(usize, Checked)],
+        deadline: Option<Instant>,
+    ) -> Result<Vec<Verdict>, ApiError> {
+        let cache = &self.parts.cache;
+        let mut verdicts: Vec<Option<Verdict>> = pending
+            .iter()
+            .map(|(_, c)| cache.get(&c.verdict_key))
+            .collect();
+        let hits = verdicts.iter().filter(|v| v.is_some()).count() as u64;
+        self.parts
+            .metrics
+            .cache
+            .with_label_values(&["hit"])
+            .inc_by(hits);
+        self.parts
+            .metrics
+            .cache
+            .with_label_values(&["miss"])
+            .inc_by(pending.len() as u64 - hits);
+        let misses: Vec<BatchItem> = pending
+            .iter()
+            .zip(&verdicts)
+            .filter(|(_, v)| v.is_none())
+            .map(|((_, c), _)| c.item.clone())
+            .collect();
+        let mut outcomes = self
+            .parts
+            .batcher
+            .verify(misses, deadline)
+            .await?
+            .into_iter();
+        for verdict in verdicts.iter_mut().filter(|v| v.is_none()) {
+            *verdict = outcomes.next().map(|o| o.verdict);
+        }
+        Ok(verdicts
+            .into_iter()
+            .map(|v| v.unwrap_or(Verdict::Invalid(Invalid::Rejected)))
+            .collect())
+    }
+
+    /// Field-by-field validation, the plan's circuits, and the statement digest.
+    fn check(
+        &self,
+        tenant: &Tenant,
+        submission: Submission,
+        prefix: &str,
+    ) -> Result<Checked, ApiError> {
+        let field = |name: &str| format!("{prefix}{name}");
+        let fingerprint = KeyFingerprint::parse(&submission.key_fingerprint)
+            .map_err(|_| ApiError::invalid(field("key_fingerprint"), "must be 64 hex digits"))?;
+        let key = self.parts.registry.get(&fingerprint).ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "{}: no verifying key {} on this server (see ListCircuits)",
+                field("key_fingerprint"),
+                submission.key_fingerprint
+            ))
+        })?;
+        let tier = key.key().tier();
+        if !tenant.plan.allows_tier(tier.capacity()) {
+            return Err(ApiError::PermissionDenied(format!(
+                "plan `{}` does not include circuits of tier {}",
+                tenant.plan_name,
+                tier.capacity()
+            )));
+        }
+        let public = decode_public_inputs(&submission.inputs).map_err(|e| match e {
+            DecodeError::PublicInput { name, reason } => {
+                ApiError::invalid(field(&format!("public_inputs.{name}")), reason)
+            }
+            other => ApiError::invalid(field("public_inputs"), other.to_string()),
+        })?;
+        if submission.proof.len() != PROOF_COMPRESSED {
+            return Err(ApiError::invalid(
+                field("proof"),
+                format!(
+                    "must be {PROOF_COMPRESSED} bytes (compressed A | B | C), got {}",
+                    submission.proof.len()
+                ),
+            ));
+        }
+        Ok(Checked {
+            statement: StatementDigest::new(&fingerprint, &public),
+            verdict_key: VerdictKey::new(&fingerprint, &public, &submission.proof),
+            circuit: zktx_circuits::encoding::circuit_id(tier),
+            item: BatchItem {
+                key: hex::encode(fingerprint.0),
+                proof: submission.proof,
+                inputs: submission.inputs,
+            },
+        })
+    }
+
+    /// The earlier valid receipt for this statement, if the tenant has one.
+    fn replay(
+        &self,
+        tenant: &Tenant,
+        statement: &StatementDigest,
+    ) -> Result<Option<Verification>, ApiError> {
+        let earlier = self
+            .parts
+            .store
+            .valid_receipt_for(&tenant.id, &statement.to_string())
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(earlier.map(|receipt| Verification {
+            verdict: ReceiptVerdict::Valid,
+            reason: String::new(),
+            receipt,
+            replayed: true,
+        }))
+    }
+}
+
+/// A proof that does not decode is the caller's error, with the field named.
+fn decode_error(prefix: &str, error: &DecodeError) -> ApiError {
+    ApiError::invalid(format!("{prefix}proof"), error.to_string())
+}
+
+/// 128 random bits, hex.
+fn new_receipt_id() -> String {
+    let mut id = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
+    hex::encode(id)
+}

@@ -1,0 +1,255 @@
+//! Wiring: keys, store, signer, verifier, micro-batcher, both listeners; and a
+//! graceful shutdown (stop accepting, answer what is queued, flush the store).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use zktx_circuits::encoding;
+use zktx_prover::{KeyDir, ProverError};
+use zktx_verifier::{
+    BatchConfig, BatchVerifier, CacheConfig, PairingBackend, PreparedKeyRegistry, VerdictCache,
+    VerifyError,
+};
+
+use crate::batcher::{BatcherConfig, BatcherTask, MicroBatcher};
+use crate::config::{ConfigError, ServerConfig};
+use crate::grpc::GrpcApi;
+use crate::metrics::Metrics;
+use crate::quota::{now_ms, Quotas};
+use crate::receipt::{ReceiptError, ReceiptSigner};
+use crate::service::{CircuitInfo, Service, ServiceParts};
+use crate::store::{utc_day, Store, StoreError};
+use crate::tenants::Tenants;
+use crate::{rest, sandbox};
+
+/// Why the server could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Keys could not be read or generated.
+    #[error("keys: {0}")]
+    Keys(#[from] ProverError),
+    /// A verifying key did not load.
+    #[error("verifying keys: {0}")]
+    Verifier(#[from] VerifyError),
+    /// There are no verifying keys to serve.
+    #[error("no verifying keys in {0}: run `zktx setup` or `zktx keys import` into it, or start with --sandbox")]
+    NoKeys(String),
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The receipt-signing key could not be loaded.
+    #[error(transparent)]
+    Receipt(#[from] ReceiptError),
+    /// A sandbox precondition failed.
+    #[error("sandbox: {0}")]
+    Sandbox(String),
+    /// A listener or thread pool could not be set up.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// A started server.
+pub struct RunningServer {
+    /// Where gRPC listens.
+    pub grpc_addr: SocketAddr,
+    /// Where REST listens.
+    pub http_addr: SocketAddr,
+    /// The demo tenant's API key, in sandbox mode.
+    pub sandbox_api_key: Option<String>,
+    /// Tiers whose dev keys were generated at this start (sandbox mode).
+    pub generated_tiers: Vec<usize>,
+    /// The configuration in force (sandbox additions included).
+    pub config: ServerConfig,
+    service: Arc<Service>,
+    stop: watch::Sender<bool>,
+    grpc_task: JoinHandle<Result<(), tonic::transport::Error>>,
+    http_task: JoinHandle<std::io::Result<()>>,
+    batcher_task: BatcherTask,
+    health: tonic_health::server::HealthReporter,
+}
+
+impl RunningServer {
+    /// The service (for in-process inspection).
+    pub fn service(&self) -> &Arc<Service> {
+        &self.service
+    }
+
+    /// Graceful shutdown: stop accepting connections and new work, answer
+    /// every queued proof, then flush and close the store.
+    pub async fn shutdown(self) {
+        self.health
+            .set_not_serving::<zktx_proto::v1::verifier_server::VerifierServer<GrpcApi>>()
+            .await;
+        self.service.drain();
+        let _ = self.stop.send(true);
+        let _ = self.grpc_task.await;
+        let _ = self.http_task.await;
+        self.batcher_task.finished().await;
+        self.service.store().close();
+        tracing::info!("shut down: queue drained, store flushed");
+    }
+}
+
+async fn wait_for_stop(mut stop: watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        if stop.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+fn circuits(keys: &KeyDir) -> Result<Vec<CircuitInfo>, ServerError> {
+    keys.tiers()?
+        .into_iter()
+        .map(|tier| {
+            let manifest = keys.manifest(tier)?;
+            Ok(CircuitInfo {
+                circuit: encoding::circuit_id(tier),
+                tier: tier.capacity(),
+                key_fingerprint: manifest.vk_fingerprint,
+                constraints: manifest.constraints as u64,
+                dev_keys: manifest.dev_keys,
+            })
+        })
+        .collect()
+}
+
+/// Starts a server as configured; returns once both listeners are bound.
+pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerError> {
+    config.validate()?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        ServerError::Io(format!("data directory {}: {e}", config.data_dir.display()))
+    })?;
+    let keys = KeyDir::new(config.keys_dir());
+    let (mut sandbox_api_key, mut generated_tiers) = (None, Vec::new());
+    if config.sandbox {
+        sandbox::check_loopback(&config)?;
+        generated_tiers = tokio::task::block_in_place(|| sandbox::ensure_dev_keys(&keys))?;
+        let data_dir = config.data_dir.clone();
+        sandbox_api_key = sandbox::ensure_demo_tenant(&mut config, &data_dir)?;
+        config.validate()?;
+    }
+    let circuits = circuits(&keys)?;
+    if circuits.is_empty() {
+        return Err(ServerError::NoKeys(keys.root().display().to_string()));
+    }
+    let registry = Arc::new(tokio::task::block_in_place(|| {
+        PreparedKeyRegistry::load(&keys)
+    })?);
+
+    let metrics = Metrics::new();
+    let tenants = Tenants::from_config(&config);
+    let quotas = Quotas::new(tenants.all());
+    let store = Arc::new(Store::open(
+        &config.data_dir.join("zktx.db"),
+        quotas.usage_hook(),
+    )?);
+    quotas.restore(&store.usage_on(utc_day(now_ms()))?);
+    let tenant_rows: Vec<(String, String)> = config
+        .tenants
+        .iter()
+        .map(|t| (t.id.clone(), t.plan.clone()))
+        .collect();
+    store.sync_tenants(&tenant_rows, now_ms())?;
+    let signer = ReceiptSigner::load_or_create(&config.data_dir.join("receipt-signing.key"))?;
+
+    let cache = Arc::new(VerdictCache::new(CacheConfig {
+        max_entries: config.cache.max_entries,
+        ttl: Duration::from_secs(config.cache.ttl_secs),
+    }));
+    let backend: PairingBackend = config
+        .batch
+        .backend
+        .parse()
+        .map_err(|_| ServerError::Io("unknown backend".into()))?;
+    let verifier = BatchVerifier::new(
+        registry.clone(),
+        BatchConfig {
+            threads: config.batch.threads,
+            backend,
+        },
+    )
+    .map_err(|e| ServerError::Io(e.to_string()))?
+    .with_cache(cache.clone());
+    let (batcher, batcher_task) = MicroBatcher::start(
+        Arc::new(verifier),
+        BatcherConfig {
+            max_size: config.batch.max_size,
+            max_age: Duration::from_millis(config.batch.max_age_ms),
+            queue_capacity: config.batch.queue_capacity,
+        },
+        metrics.clone(),
+    );
+    let service = Arc::new(Service::new(ServiceParts {
+        tenants,
+        quotas,
+        store,
+        signer,
+        registry,
+        circuits,
+        batcher,
+        cache,
+        metrics,
+    }));
+
+    let bind = |addr: SocketAddr| async move {
+        TcpListener::bind(addr)
+            .await
+            .map_err(|e| ServerError::Io(format!("cannot listen on {addr}: {e}")))
+    };
+    let grpc_listener = bind(config.grpc_addr).await?;
+    let http_listener = bind(config.http_addr).await?;
+    let grpc_addr = grpc_listener
+        .local_addr()
+        .map_err(|e| ServerError::Io(e.to_string()))?;
+    let http_addr = http_listener
+        .local_addr()
+        .map_err(|e| ServerError::Io(e.to_string()))?;
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<zktx_proto::v1::verifier_server::VerifierServer<GrpcApi>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(zktx_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| ServerError::Io(format!("reflection: {e}")))?;
+
+    let (stop, stop_rx) = watch::channel(false);
+    let grpc = tonic::transport::Server::builder()
+        .tcp_nodelay(true)
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(zktx_proto::v1::verifier_server::VerifierServer::new(
+            GrpcApi::new(service.clone()),
+        ));
+    let grpc_task = tokio::spawn(grpc.serve_with_incoming_shutdown(
+        tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
+        wait_for_stop(stop_rx.clone()),
+    ));
+    let http = axum::serve(http_listener, rest::router(service.clone()))
+        .with_graceful_shutdown(wait_for_stop(stop_rx));
+    let http_task = tokio::spawn(async move { http.await });
+    tracing::info!(%grpc_addr, %http_addr, sandbox = config.sandbox, "listening");
+    Ok(RunningServer {
+        grpc_addr,
+        http_addr,
+        sandbox_api_key,
+        generated_tiers,
+        config,
+        service,
+        stop,
+        grpc_task,
+        http_task,
+        batcher_task,
+        health,
+    })
+}

@@ -1,0 +1,76 @@
+//! Schema migrations, applied in order and recorded in `PRAGMA user_version`.
+//! Each entry is one step; released steps are never edited, only appended to.
+
+use rusqlite::Connection;
+
+/// The migration steps; step `i` moves the schema from version `i` to `i + 1`.
+const STEPS: &[&str] = &[
+    // 1: tenants, receipts, usage events.
+    "CREATE TABLE tenants (
+         id          TEXT PRIMARY KEY,
+         plan        TEXT NOT NULL,
+         updated_ms  INTEGER NOT NULL
+     );
+     CREATE TABLE receipts (
+         id               TEXT PRIMARY KEY,
+         tenant           TEXT NOT NULL,
+         circuit          TEXT NOT NULL,
+         key_fingerprint  TEXT NOT NULL,
+         statement_digest TEXT NOT NULL,
+         verdict          TEXT NOT NULL CHECK (verdict IN ('valid', 'invalid')),
+         issued_at_ms     INTEGER NOT NULL,
+         signature        TEXT NOT NULL
+     );
+     CREATE INDEX receipts_valid_statement ON receipts (tenant, statement_digest)
+         WHERE verdict = 'valid';
+     CREATE TABLE usage_events (
+         seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+         tenant       TEXT NOT NULL,
+         utc_day      INTEGER NOT NULL,
+         receipt_id   TEXT NOT NULL REFERENCES receipts (id),
+         at_ms        INTEGER NOT NULL
+     );
+     CREATE INDEX usage_by_day ON usage_events (utc_day, tenant);",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = STEPS.len();
+
+/// Applies the steps the database has not seen, each in its own transaction.
+/// Refuses a database from a newer build.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if current > STEPS.len() {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "database schema version {current} is newer than this build's {}",
+            STEPS.len()
+        )));
+    }
+    for (version, step) in STEPS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+    Ok(STEPS.len() - current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_twice_is_a_no_op() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), SCHEMA_VERSION);
+        assert_eq!(migrate(&mut conn).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        assert!(migrate(&mut conn).is_err());
+    }
+}

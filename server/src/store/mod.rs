@@ -1,0 +1,375 @@
+//! The embedded store (SQLite in WAL mode): tenants, receipts and usage events.
+//!
+//! Writes go through one writer thread that commits whatever has queued up in
+//! one transaction (group commit) with `synchronous = FULL`; a caller's
+//! [`Store::commit`] resolves only after its rows are on disk, so a receipt is
+//! durable before its response is sent. Reads use their own connection.
+
+mod migrations;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::receipt::{Receipt, ReceiptVerdict};
+
+pub use migrations::SCHEMA_VERSION;
+
+/// The most rows one group commit takes.
+const GROUP_COMMIT_MAX: usize = 4096;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused an operation.
+    #[error("store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The writer thread is gone (the store was closed).
+    #[error("store is closed")]
+    Closed,
+}
+
+/// One receipt to persist, and whether it is metered (one usage event).
+#[derive(Clone, Debug)]
+pub struct ReceiptRecord {
+    /// The signed receipt.
+    pub receipt: Receipt,
+    /// Whether a usage event is recorded with it.
+    pub metered: bool,
+}
+
+/// Called by the writer thread after each group commit with the usage events
+/// it made durable: (tenant, UTC day, count).
+pub type UsageHook = Box<dyn Fn(&str, i64, u64) + Send>;
+
+struct WriteJob {
+    records: Vec<ReceiptRecord>,
+    done: tokio::sync::oneshot::Sender<Result<(), String>>,
+}
+
+/// The embedded store.
+pub struct Store {
+    writer: Mutex<Option<mpsc::Sender<WriteJob>>>,
+    writer_thread: Mutex<Option<JoinHandle<()>>>,
+    reader: Mutex<Connection>,
+}
+
+fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+/// The UTC day number (days since the Unix epoch) of a time in milliseconds.
+pub fn utc_day(at_ms: i64) -> i64 {
+    at_ms.div_euclid(86_400_000)
+}
+
+impl Store {
+    /// Opens (creating and migrating if needed) the database at `path`.
+    /// `usage_hook` hears of every usage event once it is durable.
+    pub fn open(path: &Path, usage_hook: UsageHook) -> Result<Self, StoreError> {
+        let mut writer_conn = open_connection(path)?;
+        migrations::migrate(&mut writer_conn)?;
+        let reader = open_connection(path)?;
+        let (tx, rx) = mpsc::channel::<WriteJob>();
+        let thread = std::thread::Builder::new()
+            .name("zktx-store-writer".into())
+            .spawn(move || write_loop(writer_conn, rx, usage_hook))
+            .map_err(|e| {
+                StoreError::Sqlite(rusqlite::Error::InvalidParameterName(e.to_string()))
+            })?;
+        Ok(Self {
+            writer: Mutex::new(Some(tx)),
+            writer_thread: Mutex::new(Some(thread)),
+            reader: Mutex::new(reader),
+        })
+    }
+
+    /// Persists `records`; resolves once they are committed to disk.
+    /// The rows are handed to the writer before this returns a future, so they
+    /// are committed even if the caller stops waiting.
+    pub fn commit(
+        &self,
+        records: Vec<ReceiptRecord>,
+    ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'static {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        let sent = match &*self.writer.lock().expect("store lock") {
+            Some(writer) => writer.send(WriteJob { records, done }).is_ok(),
+            None => false,
+        };
+        async move {
+            if !sent {
+                return Err(StoreError::Closed);
+            }
+            match wait.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(message)) => Err(StoreError::Sqlite(rusqlite::Error::InvalidParameterName(
+                    message,
+                ))),
+                Err(_) => Err(StoreError::Closed),
+            }
+        }
+    }
+
+    /// Records the configured tenants and their plans.
+    pub fn sync_tenants(
+        &self,
+        tenants: &[(String, String)],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.reader.lock().expect("store lock");
+        let tx = conn.transaction()?;
+        for (id, plan) in tenants {
+            tx.execute(
+                "INSERT INTO tenants (id, plan, updated_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET plan = excluded.plan, updated_ms = excluded.updated_ms",
+                params![id, plan, now_ms],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A receipt by id.
+    pub fn receipt(&self, id: &str) -> Result<Option<Receipt>, StoreError> {
+        let conn = self.reader.lock().expect("store lock");
+        Ok(conn
+            .query_row(
+                "SELECT id, tenant, circuit, key_fingerprint, statement_digest, verdict, issued_at_ms, signature
+                 FROM receipts WHERE id = ?1",
+                [id],
+                row_to_receipt,
+            )
+            .optional()?)
+    }
+
+    /// The earliest valid receipt `tenant` holds for `statement_digest`.
+    pub fn valid_receipt_for(
+        &self,
+        tenant: &str,
+        statement_digest: &str,
+    ) -> Result<Option<Receipt>, StoreError> {
+        let conn = self.reader.lock().expect("store lock");
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, tenant, circuit, key_fingerprint, statement_digest, verdict, issued_at_ms, signature
+             FROM receipts WHERE tenant = ?1 AND statement_digest = ?2 AND verdict = 'valid'
+             ORDER BY issued_at_ms LIMIT 1",
+        )?;
+        Ok(stmt
+            .query_row([tenant, statement_digest], row_to_receipt)
+            .optional()?)
+    }
+
+    /// Usage events per tenant on `utc_day`.
+    pub fn usage_on(&self, utc_day: i64) -> Result<HashMap<String, u64>, StoreError> {
+        let conn = self.reader.lock().expect("store lock");
+        let mut stmt = conn.prepare(
+            "SELECT tenant, COUNT(*) FROM usage_events WHERE utc_day = ?1 GROUP BY tenant",
+        )?;
+        let rows = stmt.query_map([utc_day], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, u64>(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Number of receipts stored.
+    pub fn receipt_count(&self) -> Result<u64, StoreError> {
+        let conn = self.reader.lock().expect("store lock");
+        Ok(conn.query_row("SELECT COUNT(*) FROM receipts", [], |row| row.get(0))?)
+    }
+
+    /// A cheap read, for readiness checks.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        let conn = self.reader.lock().expect("store lock");
+        conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Stops the writer after it has committed everything queued, and
+    /// checkpoints the WAL. Later commits fail with [`StoreError::Closed`].
+    pub fn close(&self) {
+        drop(self.writer.lock().expect("store lock").take());
+        if let Some(thread) = self.writer_thread.lock().expect("store lock").take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn row_to_receipt(row: &rusqlite::Row<'_>) -> rusqlite::Result<Receipt> {
+    let verdict: String = row.get(5)?;
+    Ok(Receipt {
+        id: row.get(0)?,
+        tenant: row.get(1)?,
+        circuit: row.get(2)?,
+        key_fingerprint: row.get(3)?,
+        statement_digest: row.get(4)?,
+        verdict: ReceiptVerdict::parse(&verdict).unwrap_or(ReceiptVerdict::Invalid),
+        issued_at_ms: row.get(6)?,
+        signature: row.get(7)?,
+    })
+}
+
+fn write_loop(mut conn: Connection, rx: mpsc::Receiver<WriteJob>, usage_hook: UsageHook) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        let mut rows = jobs[0].records.len();
+        while rows < GROUP_COMMIT_MAX {
+            match rx.try_recv() {
+                Ok(job) => {
+                    rows += job.records.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let result = write_group(&mut conn, &jobs).map_err(|e| e.to_string());
+        if result.is_ok() {
+            let mut usage: HashMap<(&str, i64), u64> = HashMap::new();
+            for record in jobs.iter().flat_map(|j| &j.records).filter(|r| r.metered) {
+                *usage
+                    .entry((
+                        record.receipt.tenant.as_str(),
+                        utc_day(record.receipt.issued_at_ms),
+                    ))
+                    .or_default() += 1;
+            }
+            for ((tenant, day), count) in usage {
+                usage_hook(tenant, day, count);
+            }
+        } else {
+            tracing::error!(error = %result.as_ref().unwrap_err(), "group commit failed");
+        }
+        for job in jobs {
+            let _ = job.done.send(result.clone());
+        }
+    }
+    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+}
+
+fn write_group(conn: &mut Connection, jobs: &[WriteJob]) -> Result<(), rusqlite::Error> {
+    let tx = conn.transaction()?;
+    {
+        let mut receipt = tx.prepare_cached(
+            "INSERT INTO receipts (id, tenant, circuit, key_fingerprint, statement_digest, verdict, issued_at_ms, signature)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut usage = tx.prepare_cached(
+            "INSERT INTO usage_events (tenant, utc_day, receipt_id, at_ms) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for record in jobs.iter().flat_map(|j| &j.records) {
+            let r = &record.receipt;
+            receipt.execute(params![
+                r.id,
+                r.tenant,
+                r.circuit,
+                r.key_fingerprint,
+                r.statement_digest,
+                r.verdict.as_str(),
+                r.issued_at_ms,
+                r.signature
+            ])?;
+            if record.metered {
+                usage.execute(params![
+                    r.tenant,
+                    utc_day(r.issued_at_ms),
+                    r.id,
+                    r.issued_at_ms
+                ])?;
+            }
+        }
+    }
+    tx.commit()
+}
+
+/// A shared handle.
+pub type SharedStore = Arc<Store>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    fn receipt(id: u8, verdict: ReceiptVerdict, at_ms: i64) -> Receipt {
+        Receipt {
+            id: format!("{id:032x}"),
+            tenant: "acme".into(),
+            circuit: "c".into(),
+            key_fingerprint: "11".repeat(32),
+            statement_digest: format!("{:064x}", id / 2),
+            verdict,
+            issued_at_ms: at_ms,
+            signature: "00".repeat(64),
+        }
+    }
+
+    #[tokio::test]
+    async fn committed_receipts_and_usage_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zktx.db");
+        let heard = Arc::new(AtomicU64::new(0));
+        let hook_count = heard.clone();
+        let store = Store::open(
+            &path,
+            Box::new(move |_, _, n| {
+                hook_count.fetch_add(n, Ordering::SeqCst);
+            }),
+        )
+        .unwrap();
+        let day_ms = 20_000 * 86_400_000;
+        store
+            .commit(vec![
+                ReceiptRecord {
+                    receipt: receipt(2, ReceiptVerdict::Invalid, day_ms + 1),
+                    metered: true,
+                },
+                ReceiptRecord {
+                    receipt: receipt(3, ReceiptVerdict::Valid, day_ms + 2),
+                    metered: true,
+                },
+            ])
+            .await
+            .unwrap();
+        assert_eq!(heard.load(Ordering::SeqCst), 2);
+        store.close();
+        assert!(matches!(
+            store.commit(vec![]).await,
+            Err(StoreError::Closed)
+        ));
+        drop(store);
+
+        let store = Store::open(&path, Box::new(|_, _, _| {})).unwrap();
+        assert_eq!(store.receipt_count().unwrap(), 2);
+        assert_eq!(store.usage_on(20_000).unwrap()["acme"], 2);
+        assert_eq!(
+            store
+                .receipt(&format!("{:032x}", 3))
+                .unwrap()
+                .unwrap()
+                .verdict,
+            ReceiptVerdict::Valid
+        );
+        // Statement 1 has an invalid (id 2) and a valid (id 3) receipt: only the valid one replays.
+        let replay = store
+            .valid_receipt_for("acme", &format!("{:064x}", 1))
+            .unwrap()
+            .unwrap();
+        assert_eq!(replay.id, format!("{:032x}", 3));
+        assert!(store
+            .valid_receipt_for("other", &format!("{:064x}", 1))
+            .unwrap()
+            .is_none());
+    }
+}
