@@ -198,10 +198,8 @@ impl ServerConfig {
     /// Checks ranges and references between sections.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
-        if self.batch.max_size == 0 || self.batch.queue_capacity < self.batch.max_size {
-            return bad(
-                "batch.max_size must be at least 1 and at most batch.queue_capacity".into(),
-            );
+        if self.batch.max_size == 0 || self.batch.queue_capacity == 0 {
+            return bad("batch.max_size and batch.queue_capacity must be at least 1".into());
         }
         if self
             .batch
@@ -269,7 +267,7 @@ mod tests {
         let file = dir.path().join("zktx.toml");
         std::fs::write(
             &file,
-            "data_dir = \"/srv/zktx\"\n[batch]\nmax_size = 64\nmax_age_ms = 5\nqueue_capacity = 512\nthreads = 1\nbackend = \"arkworks\"\n\
+            "data_dir = \"/srv/zktx\"\n[batch]\nmax_size = 64\nmax_age_ms = 5\nqueue_capacity = 4096\nthreads = 1\nbackend = \"arkworks\"\n\
              [[tenants]]\nid = \"acme\"\nplan = \"pro\"\napi_key_sha256 = [\"{}\"]\n"
                 .replace("{}", &"ab".repeat(32)),
         )

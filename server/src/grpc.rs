@@ -48,6 +48,13 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     })
 }
 
+/// How much earlier than the caller's deadline the server gives up, so that
+/// its DEADLINE_EXCEEDED reaches the caller before the caller's own timer
+/// fires (tonic's client timer reports CANCELLED, which says less).
+fn deadline_margin(timeout: Duration) -> Duration {
+    (timeout / 10).min(Duration::from_millis(20))
+}
+
 struct Context {
     tenant: Arc<crate::tenants::Tenant>,
     deadline: Option<Instant>,
@@ -67,7 +74,7 @@ impl GrpcApi {
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_grpc_timeout)
-            .map(|d| Instant::now() + d);
+            .map(|d| Instant::now() + d - deadline_margin(d));
         Ok(Context { tenant, deadline })
     }
 

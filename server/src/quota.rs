@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::store::utc_day;
 use crate::tenants::Tenant;
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Daily {
     /// Durable usage events on `day`.
     used: u64,
@@ -33,6 +33,7 @@ pub struct Quotas {
 
 /// Proofs admitted against a tenant's daily quota; released when dropped
 /// (the store's durable usage events take their place).
+#[derive(Debug)]
 pub struct Reservation {
     daily: Arc<Mutex<HashMap<String, Daily>>>,
     tenant: String,
@@ -97,7 +98,10 @@ impl Quotas {
 
     /// Admits `count` proofs against today's quota, or refuses all of them.
     pub fn reserve(&self, tenant: &Tenant, count: u64) -> Result<Reservation, ApiError> {
-        let now = now_ms();
+        self.reserve_at(tenant, count, now_ms())
+    }
+
+    fn reserve_at(&self, tenant: &Tenant, count: u64, now: i64) -> Result<Reservation, ApiError> {
         let today = utc_day(now);
         let mut daily = self.daily.lock().expect("quota lock");
         let d = daily.entry(tenant.id.clone()).or_default();
@@ -199,6 +203,18 @@ mod tests {
         assert_eq!(quotas.usage("acme"), (3, 0));
         let err = quotas.reserve(&t, 1).unwrap_err();
         assert!(err.retry_after_secs().unwrap() <= 86_400);
+    }
+
+    #[test]
+    fn the_quota_refills_on_the_next_utc_day() {
+        let t = tenant(1);
+        let quotas = Quotas::new(&[t.clone()]);
+        let now = now_ms();
+        drop(quotas.reserve_at(&t, 1, now).unwrap());
+        quotas.record_durable("acme", utc_day(now), 1);
+        assert!(quotas.reserve_at(&t, 1, now).is_err());
+        let tomorrow = (utc_day(now) + 1) * 86_400_000 + 1;
+        quotas.reserve_at(&t, 1, tomorrow).unwrap();
     }
 
     #[test]

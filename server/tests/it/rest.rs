@@ -1,0 +1,124 @@
+//! REST mirrors gRPC: verdicts, batches, receipts, circuits, probes, metrics.
+
+use zktx_server::receipt::Receipt;
+
+use crate::harness::{fixture, rest_body, with_k, TestServer};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_verifies_batches_and_serves_receipts() {
+    let t = TestServer::start().await;
+    let http = reqwest::Client::new();
+    let key = t.key("open");
+    let proofs = &fixture().proofs;
+
+    let response: serde_json::Value = http
+        .post(t.url("/v1/verify"))
+        .bearer_auth(key)
+        .header("x-request-id", "rest-test-1")
+        .json(&rest_body(&proofs[0]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(response["verdict"], "valid");
+    let receipt: Receipt = serde_json::from_value(response["receipt"].clone()).unwrap();
+    let server_key: serde_json::Value = http
+        .get(t.url("/v1/receipt-key"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    receipt
+        .verify(server_key["public_key"].as_str().unwrap())
+        .unwrap();
+
+    let fetched: Receipt = http
+        .get(t.url(&format!("/v1/receipts/{}", receipt.id)))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched, receipt);
+    let missing = http
+        .get(t.url(&format!("/v1/receipts/{}", "0".repeat(32))))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+
+    let mut malformed = rest_body(&proofs[1]);
+    malformed["proof"] = "AAAA".into();
+    let batch = serde_json::json!({ "items": [rest_body(&proofs[1]), rest_body(&with_k(&proofs[2], 0)), malformed] });
+    let response = http
+        .post(t.url("/v1/verify/batch"))
+        .bearer_auth(key)
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results[0]["response"]["verdict"], "valid");
+    assert_eq!(results[1]["response"]["verdict"], "invalid");
+    assert_eq!(results[2]["error"]["code"], "INVALID_ARGUMENT");
+    assert_eq!(results[2]["error"]["field"], "items[2].proof");
+
+    let circuits: serde_json::Value = http
+        .get(t.url("/v1/circuits"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(circuits.as_array().unwrap().len(), 2);
+
+    assert_eq!(
+        http.get(t.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        http.get(t.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    let metrics = http
+        .get(t.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "zktx_requests_total{code=\"OK\",method=\"rest.verify\"}",
+        "zktx_request_duration_seconds_bucket",
+        "zktx_batch_size_proofs_count",
+        "zktx_queue_depth_proofs 0",
+        "zktx_verdict_cache_total",
+        "zktx_verify_seconds_per_proof_count",
+        "zktx_receipts_total{verdict=\"valid\"}",
+    ] {
+        assert!(metrics.contains(name), "{name} missing from\n{metrics}");
+    }
+    t.shutdown().await;
+}
