@@ -30,7 +30,10 @@ pub struct ServerConfig {
     pub batch: BatchSettings,
     /// The verdict cache in front of the queue.
     pub cache: CacheSettings,
-    /// Plans by name.
+    /// Plans by name. A file that defines any `[plans.*]` replaces the
+    /// built-in plans ([`default_plans`]) as a whole, so no plan silently
+    /// inherits a built-in plan's fields.
+    #[serde(default)]
     pub plans: BTreeMap<String, Plan>,
     /// Tenants and their hashed API keys.
     #[serde(default)]
@@ -169,6 +172,10 @@ impl ServerConfig {
     /// addresses. A binary merges its flags on top and calls
     /// [`ServerConfig::from_figment`].
     pub fn figment(base: ServerConfig, file: Option<&Path>) -> Figment {
+        let base = ServerConfig {
+            plans: BTreeMap::new(),
+            ..base
+        };
         let mut figment = Figment::from(Serialized::defaults(base));
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
@@ -183,7 +190,10 @@ impl ServerConfig {
 
     /// Extracts and checks a configuration.
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        let config: Self = figment.extract().map_err(Box::new)?;
+        let mut config: Self = figment.extract().map_err(Box::new)?;
+        if config.plans.is_empty() {
+            config.plans = default_plans();
+        }
         config.validate()?;
         Ok(config)
     }
@@ -278,7 +288,28 @@ mod tests {
         assert_eq!(config.data_dir, PathBuf::from("/srv/zktx"));
         assert_eq!(config.batch.max_size, 64);
         assert_eq!(config.tenants[0].plan, "pro");
-        assert!(config.plans.contains_key("starter"));
+        assert!(
+            config.plans.contains_key("starter"),
+            "built-in plans when the file has none"
+        );
+
+        std::fs::write(
+            &file,
+            "[plans.pro]\nrequests_per_second = 1\nburst = 1\ndaily_proofs = 1\nmax_batch = 1\n",
+        )
+        .unwrap();
+        let config =
+            ServerConfig::from_figment(ServerConfig::figment(ServerConfig::default(), Some(&file)))
+                .unwrap();
+        assert_eq!(
+            config.plans.len(),
+            1,
+            "a file's plans replace the built-in ones"
+        );
+        assert!(
+            config.plans["pro"].allows_tier(1024),
+            "no tiers inherited from the built-in pro"
+        );
 
         std::fs::write(&file, "data_dri = \"/x\"\n").unwrap();
         assert!(ServerConfig::from_figment(ServerConfig::figment(

@@ -342,6 +342,26 @@ impl v1::verifier_server::Verifier for GrpcApi {
         respond(log, result)
     }
 
+    async fn get_usage(
+        &self,
+        request: Request<v1::GetUsageRequest>,
+    ) -> Result<Response<v1::Usage>, Status> {
+        let mut log = self.log("grpc.GetUsage", &request);
+        let result = self.context(&request, &mut log).map(|ctx| {
+            let u = self.service.usage(&ctx.tenant);
+            v1::Usage {
+                tenant: u.tenant,
+                plan: u.plan,
+                utc_day: u.utc_day,
+                proofs_today: u.proofs_today,
+                daily_quota: u.daily_quota,
+                max_batch: u.max_batch as u32,
+                requests_per_second: u.requests_per_second,
+            }
+        });
+        respond(log, result)
+    }
+
     async fn get_receipt_key(
         &self,
         request: Request<v1::GetReceiptKeyRequest>,

@@ -19,7 +19,7 @@ use zktx_prover::EnvelopeInputs;
 
 use crate::error::ApiError;
 use crate::receipt::{Receipt, ReceiptVerdict};
-use crate::service::{ItemResult, Service, Submission, Verification};
+use crate::service::{ItemResult, Service, Submission, UsageReport, Verification};
 use crate::telemetry::{request_id, RequestLog};
 
 /// The header carrying a REST caller's deadline, in milliseconds.
@@ -134,9 +134,9 @@ pub struct RestReceiptKey {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "zktx", description = "Verify proofs that two private sets overlap in at most k members."),
-    paths(verify, verify_batch, get_receipt, list_circuits, receipt_key),
+    paths(verify, verify_batch, get_receipt, list_circuits, receipt_key, usage),
     components(schemas(RestInputs, RestSubmission, RestBatchRequest, RestVerifyResponse, ErrorBody,
-        RestItemResult, RestBatchResponse, RestCircuit, RestReceiptKey, Receipt, ReceiptVerdict)),
+        RestItemResult, RestBatchResponse, RestCircuit, RestReceiptKey, Receipt, ReceiptVerdict, UsageReport)),
     modifiers(&BearerAuth),
     security(("api_key" = []))
 )]
@@ -167,6 +167,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/receipts/{id}", get(get_receipt))
         .route("/v1/circuits", get(list_circuits))
         .route("/v1/receipt-key", get(receipt_key))
+        .route("/v1/usage", get(usage))
         .route("/openapi.json", get(|| async { Json(openapi()) }))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -390,6 +391,15 @@ async fn receipt_key(State(service): State<Arc<Service>>, headers: HeaderMap) ->
             public_key: service.receipt_public_key(),
         }),
     )
+}
+
+/// The caller's plan and today's metered proofs.
+#[utoipa::path(get, path = "/v1/usage",
+    responses((status = 200, body = UsageReport), (status = 401, body = ErrorBody)))]
+async fn usage(State(service): State<Arc<Service>>, headers: HeaderMap) -> Response {
+    let c = call(&service, "rest.usage", &headers);
+    let result = c.tenant.map(|tenant| service.usage(&tenant));
+    answer(c.log, result)
 }
 
 async fn readyz(State(service): State<Arc<Service>>) -> Response {

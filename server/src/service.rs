@@ -63,6 +63,25 @@ pub struct CircuitInfo {
     pub dev_keys: bool,
 }
 
+/// A tenant's plan and today's metered proofs.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct UsageReport {
+    /// The tenant.
+    pub tenant: String,
+    /// The plan's name.
+    pub plan: String,
+    /// Days since the Unix epoch (UTC).
+    pub utc_day: i64,
+    /// Proofs metered today (durable usage events).
+    pub proofs_today: u64,
+    /// The plan's daily proof quota.
+    pub daily_quota: u64,
+    /// The largest batch per call.
+    pub max_batch: usize,
+    /// Sustained requests per second.
+    pub requests_per_second: u32,
+}
+
 /// The parts the service is built from.
 pub struct ServiceParts {
     /// Tenants by API key.
@@ -131,6 +150,19 @@ impl Service {
     /// Rate limits and quotas.
     pub fn quotas(&self) -> &Quotas {
         &self.parts.quotas
+    }
+
+    /// The tenant's plan and today's metered proofs.
+    pub fn usage(&self, tenant: &Tenant) -> UsageReport {
+        UsageReport {
+            tenant: tenant.id.clone(),
+            plan: tenant.plan_name.clone(),
+            utc_day: crate::store::utc_day(now_ms()),
+            proofs_today: self.parts.quotas.usage(&tenant.id).0,
+            daily_quota: tenant.plan.daily_proofs,
+            max_batch: tenant.plan.max_batch,
+            requests_per_second: tenant.plan.requests_per_second,
+        }
     }
 
     /// Whether the service takes new work (not draining, store reachable).

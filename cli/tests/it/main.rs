@@ -1,6 +1,8 @@
 //! The `zktx` binary end to end in a temporary directory: commit, setup, prove,
 //! verify, refuse — and no identifier ever printed.
 
+mod serve;
+
 use std::{
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
