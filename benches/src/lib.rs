@@ -14,7 +14,7 @@ use ark_groth16::Groth16;
 use rand::{seq::SliceRandom, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use zktx_circuits::{SetOpening, Tier};
-use zktx_prover::{generate_keys, prove, KeySource, ProofEnvelope};
+use zktx_prover::{generate_keys, prove, GeneratedKeys, KeySource, ProofEnvelope};
 use zktx_verifier::{BatchItem, PreparedKey, PreparedKeyRegistry};
 
 /// The tiers to bench: `ZKTX_BENCH_TIERS` (comma-separated) or 64, 256, 1024.
@@ -58,9 +58,21 @@ pub struct BatchFixture {
 pub fn batch_fixture(statements: usize, count: usize) -> BatchFixture {
     let tier = Tier::new(16).expect("16 is a tier");
     let keys = generate_keys(tier, &KeySource::DevSeed("bench-batch".into())).expect("setup");
-    let fingerprint = keys.manifest.vk_fingerprint.clone();
     let mut registry = PreparedKeyRegistry::new();
     registry.insert(PreparedKey::new(tier, &keys.verifying_key, true));
+    BatchFixture {
+        registry: Arc::new(registry),
+        items: proof_items(&keys, statements, count),
+    }
+}
+
+/// `count` proofs under `keys`: item `i` proves statement `i % statements`
+/// (each statement proved once, later items re-randomised, so every item has
+/// its own bytes).
+pub fn proof_items(keys: &GeneratedKeys, statements: usize, count: usize) -> Vec<BatchItem> {
+    let tier = keys.manifest.tier;
+    let tier = Tier::new(tier).expect("a generated tier is valid");
+    let fingerprint = keys.manifest.vk_fingerprint.clone();
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let proofs: Vec<_> = (0..statements as u64)
         .map(|i| {
@@ -71,7 +83,7 @@ pub fn batch_fixture(statements: usize, count: usize) -> BatchFixture {
             (public, shared, proof)
         })
         .collect();
-    let items = (0..count)
+    (0..count)
         .map(|i| {
             let (public, k, proof) = &proofs[i % statements];
             let proof = if i < statements {
@@ -82,11 +94,7 @@ pub fn batch_fixture(statements: usize, count: usize) -> BatchFixture {
             let envelope = ProofEnvelope::new(tier, fingerprint.clone(), public, *k, &proof);
             BatchItem::from_envelope(&envelope).expect("a fresh envelope decodes")
         })
-        .collect();
-    BatchFixture {
-        registry: Arc::new(registry),
-        items,
-    }
+        .collect()
 }
 
 /// The baseline: a plain multiplication chain `x_{i+1} = x_i · x_i` with
