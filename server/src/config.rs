@@ -320,6 +320,16 @@ mod tests {
     }
 
     #[test]
+    fn the_example_configuration_loads() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/zktx.example.toml");
+        let config =
+            ServerConfig::from_figment(ServerConfig::figment(ServerConfig::default(), Some(&file)))
+                .unwrap();
+        assert_eq!(config.plans.len(), 3);
+        assert_eq!(config.tenants[0].id, "acme");
+    }
+
+    #[test]
     fn inconsistent_sections_are_refused() {
         let mut config = ServerConfig::default();
         config.tenants.push(TenantConfig {

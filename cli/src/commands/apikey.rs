@@ -6,6 +6,12 @@ use zktx_server::tenants::{hash_api_key, new_api_key};
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// Print a new random API key and its SHA-256 (only the hash goes in the config).
+    #[command(after_help = "\
+Example:
+  zktx apikey new --tenant acme --plan pro     # prints the key and a [[tenants]] block
+
+Give the key to the tenant over a secure channel; paste the [[tenants]] block into the server's
+configuration file. The server stores and compares only the SHA-256.")]
     New {
         /// The tenant id to put in the printed configuration snippet.
         #[arg(long, default_value = "acme")]

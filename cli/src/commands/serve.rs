@@ -11,6 +11,10 @@ use zktx_server::{start, ServerConfig};
 /// Arguments of `zktx serve`.
 #[derive(clap::Args)]
 #[command(after_help = "\
+Example:
+  zktx serve                                   # sandbox; prints the demo API key
+  zktx serve --config /etc/zktx/zktx.toml      # production: plans and tenants from the file
+
 With no arguments: a sandbox on loopback (gRPC 127.0.0.1:50051, REST 127.0.0.1:8080) with dev
 keys for tiers 16 and 64 and a demo tenant; it prints the demo API key and where everything lives.
 

@@ -307,6 +307,9 @@ fn every_command_has_help_with_an_example_and_circuit_info_works() {
         vec!["circuit", "info", "--help"],
         vec!["keys", "import", "--help"],
         vec!["keys", "list", "--help"],
+        vec!["serve", "--help"],
+        vec!["receipt", "verify", "--help"],
+        vec!["apikey", "new", "--help"],
     ] {
         let out = s.run(&command);
         assert_eq!(code(&out), 0);

@@ -265,6 +265,18 @@ fn sigkill_mid_load_loses_no_received_receipt_and_usage_matches_the_store() {
             .await
             .unwrap();
         assert_eq!(usage["proofs_today"].as_i64().unwrap(), events);
+        // proof-0 again (a replay if it was verified before the kill): its receipt, for below.
+        let response: serde_json::Value = http
+            .post(served.url("/v1/verify"))
+            .bearer_auth(&key)
+            .json(&proof_body(&proof_files[0], None))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        std::fs::write(dir.join("proof-0.receipt.json"), response.to_string()).unwrap();
     });
 
     // Offline check of one received receipt, and of a tampered copy.
