@@ -185,13 +185,9 @@ async fn batch_rpc(
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for worker in 0..CONNECTIONS {
-        let (mut client, next, items, tenants) = (
-            clients[worker].clone(),
-            next.clone(),
-            items.clone(),
-            tenants.clone(),
-        );
+    for client in &clients {
+        let (mut client, next, items, tenants) =
+            (client.clone(), next.clone(), items.clone(), tenants.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             loop {

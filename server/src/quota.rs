@@ -191,7 +191,7 @@ mod tests {
     #[test]
     fn the_daily_quota_counts_durable_and_reserved_proofs() {
         let t = tenant(3);
-        let quotas = Quotas::new(&[t.clone()]);
+        let quotas = Quotas::new(std::slice::from_ref(&t));
         quotas.restore(&HashMap::from([("acme".to_string(), 1)]));
         let r = quotas.reserve(&t, 2).unwrap();
         assert!(matches!(
@@ -208,7 +208,7 @@ mod tests {
     #[test]
     fn the_quota_refills_on_the_next_utc_day() {
         let t = tenant(1);
-        let quotas = Quotas::new(&[t.clone()]);
+        let quotas = Quotas::new(std::slice::from_ref(&t));
         let now = now_ms();
         drop(quotas.reserve_at(&t, 1, now).unwrap());
         quotas.record_durable("acme", utc_day(now), 1);
@@ -220,7 +220,7 @@ mod tests {
     #[test]
     fn a_dropped_reservation_gives_its_proofs_back() {
         let t = tenant(2);
-        let quotas = Quotas::new(&[t.clone()]);
+        let quotas = Quotas::new(std::slice::from_ref(&t));
         drop(quotas.reserve(&t, 2).unwrap());
         quotas.reserve(&t, 2).unwrap();
     }
@@ -228,7 +228,7 @@ mod tests {
     #[test]
     fn the_bucket_refuses_past_its_burst() {
         let t = tenant(100);
-        let quotas = Quotas::new(&[t.clone()]);
+        let quotas = Quotas::new(std::slice::from_ref(&t));
         quotas.check_rate(&t).unwrap();
         quotas.check_rate(&t).unwrap();
         match quotas.check_rate(&t) {

@@ -236,21 +236,20 @@ fn write_loop(mut conn: Connection, rx: mpsc::Receiver<WriteJob>, usage_hook: Us
             }
         }
         let result = write_group(&mut conn, &jobs).map_err(|e| e.to_string());
-        if result.is_ok() {
-            let mut usage: HashMap<(&str, i64), u64> = HashMap::new();
-            for record in jobs.iter().flat_map(|j| &j.records).filter(|r| r.metered) {
-                *usage
-                    .entry((
-                        record.receipt.tenant.as_str(),
-                        utc_day(record.receipt.issued_at_ms),
-                    ))
-                    .or_default() += 1;
+        match &result {
+            Ok(()) => {
+                let mut usage: HashMap<(&str, i64), u64> = HashMap::new();
+                for record in jobs.iter().flat_map(|j| &j.records).filter(|r| r.metered) {
+                    let day = utc_day(record.receipt.issued_at_ms);
+                    *usage
+                        .entry((record.receipt.tenant.as_str(), day))
+                        .or_default() += 1;
+                }
+                for ((tenant, day), count) in usage {
+                    usage_hook(tenant, day, count);
+                }
             }
-            for ((tenant, day), count) in usage {
-                usage_hook(tenant, day, count);
-            }
-        } else {
-            tracing::error!(error = %result.as_ref().unwrap_err(), "group commit failed");
+            Err(error) => tracing::error!(%error, "group commit failed"),
         }
         for job in jobs {
             let _ = job.done.send(result.clone());

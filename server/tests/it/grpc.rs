@@ -192,7 +192,7 @@ async fn a_stream_answers_every_message_with_its_sequence_number() {
     let messages: Vec<v1::VerifyStreamRequest> = (0..6u64)
         .map(|i| v1::VerifyStreamRequest {
             sequence: 100 + i,
-            submission: Some(submission(&if i % 2 == 0 {
+            submission: Some(submission(&if i.is_multiple_of(2) {
                 f.proofs[6 + (i as usize / 2)].clone()
             } else {
                 with_k(&f.proofs[6], 0)
@@ -207,7 +207,7 @@ async fn a_stream_answers_every_message_with_its_sequence_number() {
         let Some(v1::item_result::Outcome::Response(r)) = message.result.unwrap().outcome else {
             panic!("every stream item verifies");
         };
-        let expected = if message.sequence % 2 == 0 {
+        let expected = if message.sequence.is_multiple_of(2) {
             v1::Verdict::Valid
         } else {
             v1::Verdict::Invalid

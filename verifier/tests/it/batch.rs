@@ -155,7 +155,7 @@ fn item_of_kind(kind: u8, pick: usize) -> BatchItem {
         }
         4 => {
             let mut item = base.clone();
-            if pick % 2 == 0 {
+            if pick.is_multiple_of(2) {
                 item.inputs.k += 1;
             } else {
                 item.inputs.context = zktx_circuits::encoding::fr_to_hex(&Fr::from(1234u64));
@@ -163,7 +163,7 @@ fn item_of_kind(kind: u8, pick: usize) -> BatchItem {
             item
         }
         // A proof made under one key, submitted under the other tier-4 key.
-        5 if pick % 2 == 0 => BatchItem {
+        5 if pick.is_multiple_of(2) => BatchItem {
             key: f.other_key.clone(),
             ..f.valid[f.valid.len() - 1].clone()
         },
@@ -190,7 +190,7 @@ fn item_of_kind(kind: u8, pick: usize) -> BatchItem {
             },
         },
         9 => BatchItem {
-            key: if pick % 2 == 0 {
+            key: if pick.is_multiple_of(2) {
                 "00".repeat(32)
             } else {
                 "not a fingerprint".into()
