@@ -2,17 +2,20 @@
 //!
 //! 1. `direct`: [`BatchVerifier`] on the proofs in batches of the
 //!    micro-batcher's size (256), 2 threads, blst: the ceiling.
-//! 2. `unary`: every proof as its own gRPC `Verify` call over loopback,
-//!    `ZKTX_BENCH_INFLIGHT` (default 128) calls in flight over 4 connections,
-//!    through the micro-batcher, each answered with a durable signed receipt.
-//! 3. `batch-rpc`: `VerifyBatch` calls of 100 proofs, 4 in flight.
+//! 2. `unary`: every proof as its own gRPC `Verify` call over loopback (4
+//!    connections), through the micro-batcher, each answered with a durable
+//!    signed receipt; open loop at 0.70, 0.80 and 0.90 of the direct rate of
+//!    the same round, latency counted from each request's due time.
+//! 3. `batch-rpc`: `VerifyBatch` calls of 100 proofs, 8 in flight.
 //!
 //! Every request is fresh work: item `i` is a re-randomised proof of statement
 //! `i % 100` submitted by tenant `i / 100`, so no (tenant, statement) pair
 //! repeats (no replay) and no proof bytes repeat (no cache hit); each phase
 //! gets a fresh server and store. Client and server share the machine.
-//! Not criterion: throughput and tail latency under concurrency are not a
-//! per-iteration time. Prints a table and writes `target/zktx-bench/service.json`.
+//! Not criterion: throughput and tail latency under load are not a
+//! per-iteration time. Rounds of all phases (`ZKTX_BENCH_ROUNDS`, default 3)
+//! run back to back and the median round is reported, because this machine has
+//! noisy neighbours. Prints tables and writes `target/zktx-bench/service.json`.
 //! `ZKTX_BENCH_PROOFS` sets the number of proofs (default 4000, a multiple of 100).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,6 +34,10 @@ use zktx_verifier::{BatchConfig, BatchItem, BatchVerifier, PairingBackend, Prepa
 const STATEMENTS: usize = 100;
 const MICRO_BATCH: usize = 256;
 const CONNECTIONS: usize = 4;
+/// Batch calls in flight: enough that the next batch is queued while one verifies.
+const BATCH_INFLIGHT: usize = 8;
+/// Open-loop unary rates, as fractions of the direct rate of the same round.
+const UNARY_RATES: [f64; 3] = [0.70, 0.80, 0.90];
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -44,8 +51,27 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1e3
 }
 
+/// CPU seconds (user + system) this process has used, from /proc/self/stat.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line: 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 struct Phase {
-    name: &'static str,
+    name: String,
+    /// The open-loop rate, when there was one (proofs per second).
+    offered: Option<f64>,
+    /// CPU used over wall time, in cores (2.0 = both cores busy throughout).
+    cores_busy: f64,
     proofs_per_sec: f64,
     p50_ms: f64,
     p99_ms: f64,
@@ -127,51 +153,55 @@ async fn connections(
     clients
 }
 
-async fn unary(
+/// Open loop: request `i` is due at `start + i / rate`, whatever the server is
+/// doing, and its latency counts from that due time (no coordinated omission).
+async fn unary_open(
     keys: &KeyDir,
     items: &Arc<Vec<BatchItem>>,
     tenants: &Arc<Vec<String>>,
-    inflight: usize,
+    rate: f64,
+    name: String,
 ) -> Phase {
     let (server, _data) = start_server(keys, tenants).await;
     let clients = connections(server.grpc_addr).await;
-    let next = Arc::new(AtomicUsize::new(0));
+    let cpu = cpu_seconds();
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for worker in 0..inflight {
-        let (mut client, next, items, tenants) = (
-            clients[worker % CONNECTIONS].clone(),
-            next.clone(),
-            items.clone(),
-            tenants.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= items.len() {
-                    return latencies;
-                }
+    let mut tasks = Vec::with_capacity(items.len());
+    let mut sent = 0;
+    while sent < items.len() {
+        let due = ((started.elapsed().as_secs_f64() * rate) as usize + 1).min(items.len());
+        for i in sent..due {
+            let (mut client, items, tenants) = (
+                clients[i % CONNECTIONS].clone(),
+                items.clone(),
+                tenants.clone(),
+            );
+            let scheduled = started + Duration::from_secs_f64(i as f64 / rate);
+            tasks.push(tokio::spawn(async move {
                 let request = v1::VerifyRequest {
                     submission: Some(submission(&items[i])),
                 };
-                let sent = Instant::now();
                 let response = client
                     .verify(authed(request, &tenants[i / STATEMENTS]))
                     .await
                     .expect("verify");
                 assert_eq!(response.into_inner().verdict, v1::Verdict::Valid as i32);
-                latencies.push(sent.elapsed());
-            }
-        }));
+                scheduled.elapsed()
+            }));
+        }
+        sent = due;
+        tokio::time::sleep(Duration::from_micros(500)).await;
     }
-    let mut latencies = Vec::new();
+    let mut latencies = Vec::with_capacity(items.len());
     for task in tasks {
-        latencies.extend(task.await.expect("worker"));
+        latencies.push(task.await.expect("request"));
     }
-    let took = started.elapsed();
+    let (took, cpu) = (started.elapsed(), cpu_seconds() - cpu);
     server.shutdown().await;
-    summarise("unary", latencies, items.len(), took)
+    let mut phase = summarise("", latencies, items.len(), took, cpu);
+    phase.name = name;
+    phase.offered = Some(rate);
+    phase
 }
 
 async fn batch_rpc(
@@ -183,8 +213,12 @@ async fn batch_rpc(
     let clients = connections(server.grpc_addr).await;
     let calls = items.len() / STATEMENTS;
     let next = Arc::new(AtomicUsize::new(0));
+    let cpu = cpu_seconds();
     let started = Instant::now();
     let mut tasks = Vec::new();
+    let clients: Vec<_> = (0..BATCH_INFLIGHT)
+        .map(|i| clients[i % CONNECTIONS].clone())
+        .collect();
     for client in &clients {
         let (mut client, next, items, tenants) =
             (client.clone(), next.clone(), items.clone(), tenants.clone());
@@ -216,20 +250,23 @@ async fn batch_rpc(
     for task in tasks {
         latencies.extend(task.await.expect("worker"));
     }
-    let took = started.elapsed();
+    let (took, cpu) = (started.elapsed(), cpu_seconds() - cpu);
     server.shutdown().await;
-    summarise("batch-rpc (100/call)", latencies, items.len(), took)
+    summarise("batch-rpc (100/call)", latencies, items.len(), took, cpu)
 }
 
 fn summarise(
-    name: &'static str,
+    name: &str,
     mut latencies: Vec<Duration>,
     proofs: usize,
     took: Duration,
+    cpu: f64,
 ) -> Phase {
     latencies.sort();
     Phase {
-        name,
+        name: name.to_string(),
+        offered: None,
+        cores_busy: cpu / took.as_secs_f64(),
         proofs_per_sec: proofs as f64 / took.as_secs_f64(),
         p50_ms: percentile(&latencies, 0.50),
         p99_ms: percentile(&latencies, 0.99),
@@ -248,6 +285,7 @@ fn direct(keys: &KeyDir, items: &[BatchItem]) -> Phase {
     )
     .expect("pool");
     let mut latencies = Vec::new();
+    let cpu = cpu_seconds();
     let started = Instant::now();
     for chunk in items.chunks(MICRO_BATCH) {
         let t = Instant::now();
@@ -259,6 +297,7 @@ fn direct(keys: &KeyDir, items: &[BatchItem]) -> Phase {
         latencies,
         items.len(),
         started.elapsed(),
+        cpu_seconds() - cpu,
     )
 }
 
@@ -268,7 +307,6 @@ fn main() {
         return;
     }
     let count = env_usize("ZKTX_BENCH_PROOFS", 4_000) / STATEMENTS * STATEMENTS;
-    let inflight = env_usize("ZKTX_BENCH_INFLIGHT", 128);
     let dir = tempfile::tempdir().expect("temp dir");
     let keys = KeyDir::new(dir.path().join("keys"));
     let generated = generate_keys(
@@ -290,45 +328,68 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let direct = direct(&keys, &items);
-    let unary = runtime.block_on(unary(&keys, &items, &tenants, inflight));
-    let batch = runtime.block_on(batch_rpc(&keys, &items, &tenants));
-
-    println!("\nservice bench: {count} proofs (tier 16), {inflight} unary calls in flight, 2 verify threads, blst");
-    println!(
-        "{:<34} {:>10} {:>9} {:>9} {:>9} {:>9}",
-        "phase", "proofs/s", "vs direct", "p50 ms", "p99 ms", "max ms"
-    );
-    for phase in [&direct, &unary, &batch] {
-        println!(
-            "{:<34} {:>10.0} {:>9.2} {:>9.1} {:>9.1} {:>9.1}",
-            phase.name,
-            phase.proofs_per_sec,
-            phase.proofs_per_sec / direct.proofs_per_sec,
-            phase.p50_ms,
-            phase.p99_ms,
-            phase.max_ms
-        );
+    eprintln!("fixture ready; measuring");
+    // Rounds of the three phases back to back, so each ratio compares phases
+    // run seconds apart (this machine has noisy neighbours); the median round counts.
+    let rounds = env_usize("ZKTX_BENCH_ROUNDS", 3).max(1);
+    let mut all: Vec<Vec<Phase>> = Vec::new();
+    for round in 0..rounds {
+        let direct = direct(&keys, &items);
+        let mut phases = Vec::new();
+        for fraction in UNARY_RATES {
+            let rate = fraction * direct.proofs_per_sec;
+            let name = format!("unary, open loop at {fraction:.2} x direct");
+            phases.push(runtime.block_on(unary_open(&keys, &items, &tenants, rate, name)));
+        }
+        phases.push(runtime.block_on(batch_rpc(&keys, &items, &tenants)));
+        phases.insert(0, direct);
+        println!("\nround {}", round + 1);
+        print_table(&phases);
+        all.push(phases);
     }
-    println!("(direct latencies are per 256-proof batch; batch-rpc latencies per 100-proof call)");
-    let phases: Vec<serde_json::Value> = [&direct, &unary, &batch]
+    // The median round by the batch RPC's ratio (all phases of a round share its noise).
+    let ratio = |r: &[Phase], i: usize| r[i].proofs_per_sec / r[0].proofs_per_sec;
+    let last = UNARY_RATES.len() + 1;
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    order.sort_by(|&a, &b| ratio(&all[a], last).total_cmp(&ratio(&all[b], last)));
+    let median = &all[order[order.len() / 2]];
+    println!(
+        "\nservice bench: {count} proofs (tier 16), 2 verify threads, blst, client and server on one \
+         machine; median of {rounds} rounds"
+    );
+    print_table(median);
+    let unary70 = &median[1];
+    let held =
+        |p: &Phase| p.offered.is_some_and(|o| p.proofs_per_sec >= 0.98 * o) && p.p99_ms < 50.0;
+    let phases: Vec<serde_json::Value> = median
         .iter()
         .map(|p| {
             serde_json::json!({
-                "phase": p.name, "proofs_per_sec": p.proofs_per_sec,
-                "ratio_to_direct": p.proofs_per_sec / direct.proofs_per_sec,
-                "p50_ms": p.p50_ms, "p99_ms": p.p99_ms, "max_ms": p.max_ms,
+                "phase": p.name, "offered_per_sec": p.offered, "proofs_per_sec": p.proofs_per_sec,
+                "ratio_to_direct": p.proofs_per_sec / median[0].proofs_per_sec,
+                "p50_ms": p.p50_ms, "p99_ms": p.p99_ms, "max_ms": p.max_ms, "cores_busy": p.cores_busy,
+                "held_under_50ms": p.offered.map(|_| held(p)),
             })
         })
         .collect();
+    let by_round: Vec<Vec<f64>> = all
+        .iter()
+        .map(|r| {
+            (1..r.len())
+                .map(|i| (ratio(r, i) * 100.0).round() / 100.0)
+                .collect()
+        })
+        .collect();
+    println!("ratios to direct by round (unary 0.70/0.80/0.90, batch-rpc): {by_round:?}");
     let json = serde_json::json!({
         "proofs": count,
-        "inflight": inflight,
-        "phases": phases,
+        "rounds": rounds,
+        "ratios_by_round": by_round,
+        "median_round": phases,
         "targets": {
-            "unary_ratio_min": 0.70, "unary_p99_ms_max": 50.0, "batch_rpc_ratio_min": 0.85,
-            "unary_met": unary.proofs_per_sec / direct.proofs_per_sec >= 0.70 && unary.p99_ms < 50.0,
-            "batch_rpc_met": batch.proofs_per_sec / direct.proofs_per_sec >= 0.85,
+            "unary_at_0_70_held_p99_under_50ms": held(unary70),
+            "batch_rpc_ratio_min": 0.85,
+            "batch_rpc_met": ratio(median, last) >= 0.85,
         },
     });
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/zktx-bench");
@@ -338,4 +399,25 @@ fn main() {
         serde_json::to_string_pretty(&json).expect("json"),
     )
     .expect("write");
+}
+
+fn print_table(phases: &[Phase]) {
+    let direct = phases[0].proofs_per_sec;
+    println!(
+        "{:<36} {:>10} {:>9} {:>9} {:>9} {:>9} {:>6}",
+        "phase", "proofs/s", "vs direct", "p50 ms", "p99 ms", "max ms", "cores"
+    );
+    for phase in phases {
+        println!(
+            "{:<36} {:>10.0} {:>9.2} {:>9.1} {:>9.1} {:>9.1} {:>6.2}",
+            phase.name,
+            phase.proofs_per_sec,
+            phase.proofs_per_sec / direct,
+            phase.p50_ms,
+            phase.p99_ms,
+            phase.max_ms,
+            phase.cores_busy
+        );
+    }
+    println!("(latency per request, open-loop from its due time; direct: per 256-proof batch; batch-rpc: per 100-proof call, 8 calls in flight)");
 }
