@@ -16,7 +16,9 @@
 //! per-iteration time. Rounds of all phases (`ZKTX_BENCH_ROUNDS`, default 3)
 //! run back to back and the median round is reported, because this machine has
 //! noisy neighbours. Prints tables and writes `target/zktx-bench/service.json`.
-//! `ZKTX_BENCH_PROOFS` sets the number of proofs (default 4000, a multiple of 100).
+//! `ZKTX_BENCH_PROOFS` sets the number of proofs (default 4000, a multiple of 100);
+//! `ZKTX_BENCH_MAX_BATCH` and `ZKTX_BENCH_MAX_AGE_MS` the micro-batcher's
+//! closing size and age (defaults 256 and 2, the server's defaults).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -111,7 +113,8 @@ async fn start_server(
         ..ServerConfig::default()
     };
     config.batch.threads = 2;
-    config.batch.max_size = MICRO_BATCH;
+    config.batch.max_size = env_usize("ZKTX_BENCH_MAX_BATCH", MICRO_BATCH);
+    config.batch.max_age_ms = env_usize("ZKTX_BENCH_MAX_AGE_MS", 2) as u64;
     config.plans.insert(
         "bench".into(),
         Plan {
