@@ -132,6 +132,11 @@ impl Metrics {
         self.latency.with_label_values(&[method]).observe(seconds);
     }
 
+    /// Counts one finished item of a stream (its latency is the stream's, not timed here).
+    pub fn count(&self, method: &str, code: &str) {
+        self.requests.with_label_values(&[method, code]).inc();
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = Vec::new();

@@ -122,6 +122,8 @@ fn circuits(keys: &KeyDir) -> Result<Vec<CircuitInfo>, ServerError> {
 }
 
 /// Starts a server as configured; returns once both listeners are bound.
+/// Runs on a multi-threaded tokio runtime (key loading and sandbox key
+/// generation block in place).
 pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerError> {
     config.validate()?;
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {

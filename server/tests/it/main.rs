@@ -8,3 +8,4 @@ mod harness;
 mod openapi;
 mod privacy;
 mod rest;
+mod sandbox;
