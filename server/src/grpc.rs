@@ -225,31 +225,17 @@ impl v1::verifier_server::Verifier for GrpcApi {
             let ctx = self.context(&request, &mut log)?;
             let items = request.into_inner().items;
             log.items = items.len();
-            let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
-            let mut submissions = Vec::new();
-            let mut places = Vec::new();
-            for (i, item) in items.into_iter().enumerate() {
-                match submission(Some(item), &format!("items[{i}]")) {
-                    Ok(s) => {
-                        places.push(i);
-                        submissions.push(s);
-                        results.push(None);
-                    }
-                    Err(e) => results.push(Some(Err(e))),
-                }
-            }
-            let verified = self
+            let converted = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| submission(Some(item), &format!("items[{i}]")))
+                .collect();
+            let results = self
                 .service
-                .verify_many(&ctx.tenant, submissions, ctx.deadline, "items")
+                .verify_converted(&ctx.tenant, converted, ctx.deadline)
                 .await?;
-            for (place, result) in places.into_iter().zip(verified) {
-                results[place] = Some(result);
-            }
             Ok(v1::VerifyBatchResponse {
-                results: results
-                    .into_iter()
-                    .map(|r| item_result(r.expect("answered")))
-                    .collect(),
+                results: results.into_iter().map(item_result).collect(),
             })
         }
         .await;

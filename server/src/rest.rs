@@ -315,29 +315,16 @@ async fn verify_batch(
         let tenant = c.tenant?;
         let items = body(request)?.items;
         c.log.items = items.len();
-        let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
-        let (mut submissions, mut places) = (Vec::new(), Vec::new());
-        for (i, item) in items.into_iter().enumerate() {
-            match submission(item, &format!("items[{i}].")) {
-                Ok(s) => {
-                    places.push(i);
-                    submissions.push(s);
-                    results.push(None);
-                }
-                Err(e) => results.push(Some(Err(e))),
-            }
-        }
-        let verified = service
-            .verify_many(&tenant, submissions, c.deadline, "items")
+        let converted = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| submission(item, &format!("items[{i}].")))
+            .collect();
+        let results = service
+            .verify_converted(&tenant, converted, c.deadline)
             .await?;
-        for (place, result) in places.into_iter().zip(verified) {
-            results[place] = Some(result);
-        }
         Ok(RestBatchResponse {
-            results: results
-                .into_iter()
-                .map(|r| item_result(r.expect("answered")))
-                .collect(),
+            results: results.into_iter().map(item_result).collect(),
         })
     }
     .await;

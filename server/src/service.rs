@@ -207,6 +207,38 @@ impl Service {
         results.pop().expect("one result per submission")
     }
 
+    /// Verifies a batch whose items were converted from the wire one by one:
+    /// items that did not convert keep their error, in place.
+    pub async fn verify_converted(
+        &self,
+        tenant: &Tenant,
+        items: Vec<Result<Submission, ApiError>>,
+        deadline: Option<Instant>,
+    ) -> Result<Vec<ItemResult>, ApiError> {
+        let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
+        let (mut submissions, mut places) = (Vec::new(), Vec::new());
+        for (i, item) in items.into_iter().enumerate() {
+            match item {
+                Ok(s) => {
+                    places.push(i);
+                    submissions.push(s);
+                    results.push(None);
+                }
+                Err(e) => results.push(Some(Err(e))),
+            }
+        }
+        let verified = self
+            .verify_many(tenant, submissions, deadline, "items")
+            .await?;
+        for (place, result) in places.into_iter().zip(verified) {
+            results[place] = Some(result);
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.expect("every item answered"))
+            .collect())
+    }
+
     /// Verifies a batch: the call fails as a whole only for auth, rate, quota,
     /// size, overload and deadline; everything about one item is in its result.
     /// `field_prefix` (e.g. `items`) qualifies item fields in errors.

@@ -255,6 +255,24 @@ impl TestServer {
         format!("http://{}{path}", self.server().http_addr)
     }
 
+    /// A GET on the REST listener, with `key` as bearer token if given.
+    pub async fn get(&self, path: &str, key: Option<&str>) -> reqwest::Response {
+        let mut request = reqwest::Client::new().get(self.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// A GET whose answer is JSON.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        key: Option<&str>,
+    ) -> T {
+        self.get(path, key).await.json().await.unwrap()
+    }
+
     pub async fn shutdown(mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown().await;

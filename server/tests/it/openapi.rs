@@ -6,14 +6,7 @@ use crate::harness::{fixture, rest_body, TestServer};
 async fn every_documented_operation_exists_and_every_required_field_is_required() {
     let t = TestServer::start().await;
     let http = reqwest::Client::new();
-    let doc: serde_json::Value = http
-        .get(t.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value = t.get_json("/openapi.json", None).await;
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 5);
     for (path, operations) in paths {

@@ -51,14 +51,7 @@ async fn logs_and_metrics_hold_no_private_data() {
         .send()
         .await
         .unwrap();
-    let metrics = http
-        .get(t.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = t.get("/metrics", None).await.text().await.unwrap();
     t.shutdown().await;
 
     let logs = String::from_utf8(logs().lock().unwrap().clone()).unwrap();

@@ -24,34 +24,18 @@ async fn rest_verifies_batches_and_serves_receipts() {
         .unwrap();
     assert_eq!(response["verdict"], "valid");
     let receipt: Receipt = serde_json::from_value(response["receipt"].clone()).unwrap();
-    let server_key: serde_json::Value = http
-        .get(t.url("/v1/receipt-key"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let server_key: serde_json::Value = t.get_json("/v1/receipt-key", None).await;
     receipt
         .verify(server_key["public_key"].as_str().unwrap())
         .unwrap();
 
-    let fetched: Receipt = http
-        .get(t.url(&format!("/v1/receipts/{}", receipt.id)))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fetched: Receipt = t
+        .get_json(&format!("/v1/receipts/{}", receipt.id), Some(key))
+        .await;
     assert_eq!(fetched, receipt);
-    let missing = http
-        .get(t.url(&format!("/v1/receipts/{}", "0".repeat(32))))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
+    let missing = t
+        .get(&format!("/v1/receipts/{}", "0".repeat(32)), Some(key))
+        .await;
     assert_eq!(missing.status().as_u16(), 404);
 
     let mut malformed = rest_body(&proofs[1]);
@@ -72,43 +56,12 @@ async fn rest_verifies_batches_and_serves_receipts() {
     assert_eq!(results[2]["error"]["code"], "INVALID_ARGUMENT");
     assert_eq!(results[2]["error"]["field"], "items[2].proof");
 
-    let circuits: serde_json::Value = http
-        .get(t.url("/v1/circuits"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let circuits: serde_json::Value = t.get_json("/v1/circuits", Some(key)).await;
     assert_eq!(circuits.as_array().unwrap().len(), 2);
 
-    assert_eq!(
-        http.get(t.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16(),
-        200
-    );
-    assert_eq!(
-        http.get(t.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16(),
-        200
-    );
-    let metrics = http
-        .get(t.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(t.get("/healthz", None).await.status().as_u16(), 200);
+    assert_eq!(t.get("/readyz", None).await.status().as_u16(), 200);
+    let metrics = t.get("/metrics", None).await.text().await.unwrap();
     for name in [
         "zktx_requests_total{code=\"OK\",method=\"rest.verify\"}",
         "zktx_request_duration_seconds_bucket",
