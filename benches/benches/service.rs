@@ -7,6 +7,9 @@
 //!    signed receipt; open loop at 0.60, 0.70 and 0.90 of the direct rate of
 //!    the same round, latency counted from each request's due time.
 //! 3. `batch-rpc`: `VerifyBatch` calls of 100 proofs, 8 in flight.
+//! 4. `unary cache hits`: unary calls (128 in flight) whose verdicts are all in
+//!    the verdict cache, by tenants that have not seen the statements: the whole
+//!    per-request cost (client, gRPC, checks, receipt, store) without verification.
 //!
 //! Every request is fresh work: item `i` is a re-randomised proof of statement
 //! `i % 100` submitted by tenant `i / 100`, so no (tenant, statement) pair
@@ -218,6 +221,78 @@ async fn unary_open(
     phase
 }
 
+async fn unary_cache_hits(
+    keys: &KeyDir,
+    items: &Arc<Vec<BatchItem>>,
+    tenants: &Arc<Vec<String>>,
+) -> Phase {
+    let half = tenants.len() / 2;
+    let (server, _data) = start_server(keys, tenants).await;
+    let clients = connections(server.grpc_addr).await;
+    // warm: batch RPC with the first half of the tenants
+    let mut c0 = clients[0].clone();
+    for call in 0..half {
+        let batch: Vec<_> = items[call * STATEMENTS..(call + 1) * STATEMENTS]
+            .iter()
+            .map(submission)
+            .collect();
+        c0.verify_batch(authed(
+            v1::VerifyBatchRequest { items: batch },
+            &tenants[call],
+        ))
+        .await
+        .expect("warm");
+    }
+    let n = half * STATEMENTS;
+    let next = Arc::new(AtomicUsize::new(0));
+    let cpu = cpu_seconds();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..128 {
+        let (mut client, next, items, tenants) = (
+            clients[w % CONNECTIONS].clone(),
+            next.clone(),
+            items.clone(),
+            tenants.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    return lat;
+                }
+                let t = Instant::now();
+                let r = client
+                    .verify(authed(
+                        v1::VerifyRequest {
+                            submission: Some(submission(&items[i])),
+                        },
+                        &tenants[half + i / STATEMENTS],
+                    ))
+                    .await
+                    .expect("verify");
+                assert_eq!(r.into_inner().verdict, v1::Verdict::Valid as i32);
+                lat.push(t.elapsed());
+            }
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.expect("w"));
+    }
+    let (took, cpu) = (started.elapsed(), cpu_seconds() - cpu);
+    let hits = server
+        .service()
+        .metrics()
+        .cache
+        .with_label_values(&["hit"])
+        .get();
+    eprintln!("cache hits {hits} of {n}");
+    server.shutdown().await;
+    summarise("unary cache hits (closed, 128)", latencies, n, took, cpu)
+}
+
 async fn batch_rpc(
     keys: &KeyDir,
     items: &Arc<Vec<BatchItem>>,
@@ -359,6 +434,7 @@ fn main() {
             phases.push(runtime.block_on(unary_open(&keys, &items, &tenants, rate, name)));
         }
         phases.push(runtime.block_on(batch_rpc(&keys, &items, &tenants)));
+        phases.push(runtime.block_on(unary_cache_hits(&keys, &items, &tenants)));
         phases.insert(0, direct);
         println!("\nround {}", round + 1);
         print_table(&phases);
