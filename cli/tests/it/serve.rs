@@ -20,6 +20,23 @@ fn zktx(dir: &Path, args: &[&str]) -> std::process::Output {
     output
 }
 
+/// `zktx receipt verify --public-key KEY [extra...] FILE` in `dir` (any exit code).
+fn receipt_verify(
+    dir: &Path,
+    public_key: &str,
+    extra: &[&str],
+    file: &str,
+) -> std::process::Output {
+    let mut args = vec!["receipt", "verify", "--public-key", public_key];
+    args.extend_from_slice(extra);
+    args.push(file);
+    Command::new(env!("CARGO_BIN_EXE_zktx"))
+        .args(&args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
 struct Served {
     child: Child,
     ready: serde_json::Value,
@@ -282,22 +299,32 @@ fn sigkill_mid_load_loses_no_received_receipt_and_usage_matches_the_store() {
     // Offline check of one received receipt, and of a tampered copy.
     let receipt_file = dir.join("receipt.json");
     std::fs::write(&receipt_file, receipts[0].to_string()).unwrap();
-    let ok = Command::new(env!("CARGO_BIN_EXE_zktx"))
-        .args([
-            "receipt",
-            "verify",
-            "--public-key",
-            &public_key,
-            "receipt.json",
-        ])
-        .current_dir(dir)
-        .output()
-        .unwrap();
+    let ok = receipt_verify(dir, &public_key, &[], "receipt.json");
     assert!(
         ok.status.success(),
         "{}",
         String::from_utf8_lossy(&ok.stdout)
     );
+    // proof-0's receipt is for proof-0's statement, not proof-1's.
+    let mine = receipt_verify(
+        dir,
+        &public_key,
+        &["--statement", "proof-0.json"],
+        "proof-0.receipt.json",
+    );
+    assert!(
+        mine.status.success(),
+        "{}",
+        String::from_utf8_lossy(&mine.stdout)
+    );
+    let other = receipt_verify(
+        dir,
+        &public_key,
+        &["--statement", "proof-1.json"],
+        "proof-0.receipt.json",
+    );
+    assert_eq!(other.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&other.stdout).contains("another statement"));
     let mut tampered = receipts[0].clone();
     tampered["verdict"] = if tampered["verdict"] == "valid" {
         "invalid"
@@ -306,17 +333,7 @@ fn sigkill_mid_load_loses_no_received_receipt_and_usage_matches_the_store() {
     }
     .into();
     std::fs::write(&receipt_file, tampered.to_string()).unwrap();
-    let bad = Command::new(env!("CARGO_BIN_EXE_zktx"))
-        .args([
-            "receipt",
-            "verify",
-            "--public-key",
-            &public_key,
-            "receipt.json",
-        ])
-        .current_dir(dir)
-        .output()
-        .unwrap();
+    let bad = receipt_verify(dir, &public_key, &[], "receipt.json");
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stdout).contains("NOT valid"));
 

@@ -9,7 +9,7 @@ mod migrations;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Mutex};
 use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -293,13 +293,11 @@ fn write_group(conn: &mut Connection, jobs: &[WriteJob]) -> Result<(), rusqlite:
     tx.commit()
 }
 
-/// A shared handle.
-pub type SharedStore = Arc<Store>;
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
 
     fn receipt(id: u8, verdict: ReceiptVerdict, at_ms: i64) -> Receipt {
         Receipt {
