@@ -9,12 +9,8 @@ use ark_relations::{
 };
 use std::sync::Arc;
 
-use ark_bls12_381::Bls12_381;
-use ark_groth16::Groth16;
-use rand::{seq::SliceRandom, SeedableRng};
-use rand_chacha::ChaCha20Rng;
-use zktx_circuits::{SetOpening, Tier};
-use zktx_prover::{generate_keys, prove, GeneratedKeys, KeySource, ProofEnvelope};
+use zktx_circuits::Tier;
+use zktx_prover::{generate_keys, KeySource};
 use zktx_verifier::{BatchItem, PreparedKey, PreparedKeyRegistry};
 
 /// The tiers to bench: `ZKTX_BENCH_TIERS` (comma-separated) or 64, 256, 1024.
@@ -26,21 +22,7 @@ pub fn bench_tiers() -> Vec<Tier> {
         .collect()
 }
 
-/// Two full sets for `tier` that overlap in a quarter of their members, and that overlap.
-pub fn full_sets(tier: Tier, seed: u64) -> (SetOpening, SetOpening, u64) {
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let n = tier.capacity() as u64;
-    let shared = n / 4;
-    let mut universe: Vec<u64> = (0..2 * n - shared)
-        .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ seed)
-        .collect();
-    universe.shuffle(&mut rng);
-    let a_ids = universe[..n as usize].to_vec();
-    let b_ids = universe[(n - shared) as usize..].to_vec();
-    let a = SetOpening::with_random_salt(tier, a_ids, &mut rng).expect("fits the tier");
-    let b = SetOpening::with_random_salt(tier, b_ids, &mut rng).expect("fits the tier");
-    (a, b, shared)
-}
+pub use zktx_loadtest::fixtures::{full_sets, proof_items};
 
 /// Proofs to verify in bulk, all valid, and the registry holding their key.
 pub struct BatchFixture {
@@ -64,37 +46,6 @@ pub fn batch_fixture(statements: usize, count: usize) -> BatchFixture {
         registry: Arc::new(registry),
         items: proof_items(&keys, statements, count),
     }
-}
-
-/// `count` proofs under `keys`: item `i` proves statement `i % statements`
-/// (each statement proved once, later items re-randomised, so every item has
-/// its own bytes).
-pub fn proof_items(keys: &GeneratedKeys, statements: usize, count: usize) -> Vec<BatchItem> {
-    let tier = keys.manifest.tier;
-    let tier = Tier::new(tier).expect("a generated tier is valid");
-    let fingerprint = keys.manifest.vk_fingerprint.clone();
-    let mut rng = ChaCha20Rng::seed_from_u64(3);
-    let proofs: Vec<_> = (0..statements as u64)
-        .map(|i| {
-            let (a, b, shared) = full_sets(tier, 100 + i);
-            let context = ark_bls12_381::Fr::from(i);
-            let (public, proof) =
-                prove(&keys.proving_key, &a, &b, shared, context, &mut rng).expect("prove");
-            (public, shared, proof)
-        })
-        .collect();
-    (0..count)
-        .map(|i| {
-            let (public, k, proof) = &proofs[i % statements];
-            let proof = if i < statements {
-                proof.clone()
-            } else {
-                Groth16::<Bls12_381>::rerandomize_proof(&keys.verifying_key, proof, &mut rng)
-            };
-            let envelope = ProofEnvelope::new(tier, fingerprint.clone(), public, *k, &proof);
-            BatchItem::from_envelope(&envelope).expect("a fresh envelope decodes")
-        })
-        .collect()
 }
 
 /// The baseline: a plain multiplication chain `x_{i+1} = x_i · x_i` with

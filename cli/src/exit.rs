@@ -9,6 +9,8 @@ use zktx_prover::ProverError;
 pub const STATEMENT_FALSE: u8 = 3;
 /// Exit code: keys are missing or damaged.
 pub const KEYS: u8 = 4;
+/// Exit code: a load run missed an objective.
+pub const OBJECTIVES_MISSED: u8 = 5;
 /// Exit code: the proof is invalid, or another error.
 pub const FAILURE: u8 = 1;
 

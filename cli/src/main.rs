@@ -55,6 +55,8 @@ enum Command {
         #[command(subcommand)]
         command: commands::receipt::Command,
     },
+    /// Drive a local server with load: scenarios pilot, batch, max, or a custom run.
+    Load(Box<commands::load::Args>),
     /// Make API keys for tenants.
     Apikey {
         #[command(subcommand)]
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
         Command::Keys { command } => commands::keys::run(command),
         Command::Circuit { command } => commands::circuit::run(command),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Load(args) => commands::load::run(*args),
         Command::Receipt { command } => commands::receipt::run(command),
         Command::Apikey { command } => commands::apikey::run(command),
     };

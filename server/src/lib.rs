@@ -15,7 +15,7 @@ pub mod metrics;
 pub mod quota;
 pub mod receipt;
 pub mod rest;
-mod sandbox;
+pub mod sandbox;
 pub mod service;
 mod startup;
 pub mod store;

@@ -29,6 +29,9 @@ pub struct Metrics {
     pub replays: IntCounter,
     /// Callers shed because the queue was full.
     pub shed: IntCounter,
+    /// CPU seconds this process has used, to 10 ms (the process collector's
+    /// counter has whole seconds); refreshed on every scrape.
+    pub cpu_seconds: prometheus::Gauge,
 }
 
 fn register<T: prometheus::core::Collector + Clone + 'static>(registry: &Registry, metric: T) -> T {
@@ -42,6 +45,14 @@ impl Metrics {
     /// Fresh metrics on their own registry.
     pub fn new() -> Self {
         let registry = Registry::new_custom(Some("zktx".into()), None).expect("valid prefix");
+        // CPU seconds, memory and file descriptors of this process (Linux):
+        // what a load run samples to report the server's CPU utilisation.
+        #[cfg(target_os = "linux")]
+        registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("registered once per registry");
         let requests = register(
             &registry,
             IntCounterVec::new(
@@ -112,7 +123,16 @@ impl Metrics {
             IntCounter::new("shed_total", "Requests shed because the queue was full.")
                 .expect("valid metric"),
         );
+        let cpu_seconds = register(
+            &registry,
+            prometheus::Gauge::new(
+                "server_cpu_seconds",
+                "CPU seconds (user + system) used by the server process, to 10 ms.",
+            )
+            .expect("valid metric"),
+        );
         Self {
+            cpu_seconds,
             registry,
             requests,
             latency,
@@ -139,12 +159,25 @@ impl Metrics {
 
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
+        if let Some(seconds) = process_cpu_seconds() {
+            self.cpu_seconds.set(seconds);
+        }
         let mut out = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut out)
             .expect("text encoding cannot fail");
         String::from_utf8(out).expect("text exposition is UTF-8")
     }
+}
+
+/// User + system CPU seconds of this process, from `/proc/self/stat` (Linux;
+/// clock ticks of 10 ms).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are 12 and 13.
+    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    Some((ticks(11)? + ticks(12)?) / 100.0)
 }
 
 impl Default for Metrics {

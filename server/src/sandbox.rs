@@ -8,7 +8,7 @@ use std::path::Path;
 use zktx_circuits::Tier;
 use zktx_prover::{generate_keys, KeyDir, KeySource};
 
-use crate::config::{ServerConfig, TenantConfig};
+use crate::config::{Plan, ServerConfig, TenantConfig};
 use crate::startup::ServerError;
 use crate::tenants::{hash_api_key, new_api_key};
 
@@ -18,6 +18,18 @@ pub const DEMO_TENANT: &str = "demo";
 pub const SANDBOX_TIERS: [usize; 2] = [16, 64];
 /// The public seed of the sandbox's dev keys.
 pub const SANDBOX_SEED: &str = "zktx-sandbox";
+/// Tenants the sandbox provisions for load tests (`load-000`, ...): many
+/// tenants, so that a load run's statements stay fresh work (a tenant's
+/// repeated valid statement is a replay, answered without verification).
+pub const LOAD_TENANTS: usize = 128;
+/// The file (in the data directory) with the load tenants' API keys, one per line.
+pub const LOAD_KEYS_FILE: &str = "sandbox-load-api-keys";
+/// The tenant whose daily quota is zero: every new proof it sends is over quota.
+pub const CAPPED_TENANT: &str = "capped";
+/// The file (in the data directory) with the capped tenant's API key.
+pub const CAPPED_KEY_FILE: &str = "sandbox-capped-api-key";
+/// The capped tenant's plan.
+pub const CAPPED_PLAN: &str = "sandbox-capped";
 
 /// Refuses to run a sandbox anywhere but on loopback.
 pub fn check_loopback(config: &ServerConfig) -> Result<(), ServerError> {
@@ -55,19 +67,52 @@ pub fn ensure_demo_tenant(
     if config.tenants.iter().any(|t| t.id == DEMO_TENANT) {
         return Ok(None);
     }
-    let path = data_dir.join("sandbox-demo-api-key");
-    let key = match std::fs::read_to_string(&path) {
-        Ok(key) => key.trim().to_string(),
-        Err(_) => {
-            let key = new_api_key();
-            zktx_prover::write_with_mode(&path, key.as_bytes(), 0o600)?;
-            key
-        }
-    };
-    config.tenants.push(TenantConfig {
-        id: DEMO_TENANT.into(),
-        plan: "sandbox".into(),
-        api_key_sha256: vec![hex::encode(hash_api_key(&key))],
-    });
+    let key = keys_in_file(&data_dir.join("sandbox-demo-api-key"), 1)?.remove(0);
+    add_tenant(config, DEMO_TENANT, "sandbox", &key);
     Ok(Some(key))
+}
+
+/// Adds the load tenants ([`LOAD_TENANTS`], plan `sandbox`, keys in
+/// [`LOAD_KEYS_FILE`]) and the capped tenant (plan [`CAPPED_PLAN`], a daily
+/// quota of zero, key in [`CAPPED_KEY_FILE`]), unless the configuration has them.
+pub fn ensure_load_tenants(config: &mut ServerConfig, data_dir: &Path) -> Result<(), ServerError> {
+    if !config.tenants.iter().any(|t| t.id.starts_with("load-")) {
+        let keys = keys_in_file(&data_dir.join(LOAD_KEYS_FILE), LOAD_TENANTS)?;
+        for (i, key) in keys.iter().enumerate() {
+            add_tenant(config, &format!("load-{i:03}"), "sandbox", key);
+        }
+    }
+    if !config.tenants.iter().any(|t| t.id == CAPPED_TENANT) {
+        config.plans.entry(CAPPED_PLAN.into()).or_insert(Plan {
+            requests_per_second: 10_000,
+            burst: 20_000,
+            daily_proofs: 0,
+            max_batch: 1_000,
+            tiers: None,
+        });
+        let key = keys_in_file(&data_dir.join(CAPPED_KEY_FILE), 1)?.remove(0);
+        add_tenant(config, CAPPED_TENANT, CAPPED_PLAN, &key);
+    }
+    Ok(())
+}
+
+fn add_tenant(config: &mut ServerConfig, id: &str, plan: &str, key: &str) {
+    config.tenants.push(TenantConfig {
+        id: id.into(),
+        plan: plan.into(),
+        api_key_sha256: vec![hex::encode(hash_api_key(key))],
+    });
+}
+
+/// `count` API keys kept in `path` (mode 0600, one per line), made on first use.
+fn keys_in_file(path: &Path, count: usize) -> Result<Vec<String>, ServerError> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let keys: Vec<String> = text.lines().map(|l| l.trim().to_string()).collect();
+        if keys.len() == count && keys.iter().all(|k| !k.is_empty()) {
+            return Ok(keys);
+        }
+    }
+    let keys: Vec<String> = (0..count).map(|_| new_api_key()).collect();
+    zktx_prover::write_with_mode(path, keys.join("\n").as_bytes(), 0o600)?;
+    Ok(keys)
 }

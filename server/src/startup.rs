@@ -136,6 +136,7 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
         generated_tiers = tokio::task::block_in_place(|| sandbox::ensure_dev_keys(&keys))?;
         let data_dir = config.data_dir.clone();
         sandbox_api_key = sandbox::ensure_demo_tenant(&mut config, &data_dir)?;
+        sandbox::ensure_load_tenants(&mut config, &data_dir)?;
         config.validate()?;
     }
     let circuits = circuits(&keys)?;

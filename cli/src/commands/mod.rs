@@ -4,6 +4,7 @@ pub mod apikey;
 pub mod circuit;
 pub mod commit;
 pub mod keys;
+pub mod load;
 pub mod prove;
 pub mod receipt;
 pub mod serve;

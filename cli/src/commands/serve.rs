@@ -60,7 +60,7 @@ struct Overrides {
 }
 
 /// The data directory the demo script also uses.
-fn default_data_dir() -> PathBuf {
+pub fn default_data_dir() -> PathBuf {
     std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))

@@ -1,0 +1,422 @@
+//! Sends one call of the mix over gRPC (unary, batch or stream) or REST and
+//! classifies what came back.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use tokio::sync::{mpsc, oneshot};
+use tonic::metadata::MetadataValue;
+use tonic::transport::{Channel, Endpoint};
+use zktx_proto::v1::{self, verifier_client::VerifierClient};
+use zktx_server::error::grpc_code_name;
+use zktx_server::rest::{
+    ErrorBody, RestBatchRequest, RestBatchResponse, RestInputs, RestSubmission, RestVerifyResponse,
+};
+use zktx_verifier::BatchItem;
+
+use crate::mix::Answer;
+use crate::LoadError;
+
+/// How calls reach the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// One gRPC `Verify` per proof.
+    Unary,
+    /// gRPC `VerifyBatch` calls of this many proofs.
+    Batch(usize),
+    /// Messages on one bidirectional `VerifyStream` per connection.
+    Stream,
+    /// REST `POST /v1/verify` (or `/v1/verify/batch` for oversized batches).
+    Rest,
+}
+
+impl std::str::FromStr for Transport {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "unary" => Ok(Self::Unary),
+            "stream" => Ok(Self::Stream),
+            "rest" => Ok(Self::Rest),
+            _ => match text.strip_prefix("batch:").map(str::parse::<usize>) {
+                Some(Ok(n)) if n > 0 => Ok(Self::Batch(n)),
+                _ => Err(format!(
+                    "transport `{text}`: expected unary, stream, rest or batch:N"
+                )),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unary => f.write_str("unary"),
+            Self::Batch(n) => write!(f, "batch:{n}"),
+            Self::Stream => f.write_str("stream"),
+            Self::Rest => f.write_str("rest"),
+        }
+    }
+}
+
+/// The server to drive: loopback addresses only.
+#[derive(Clone, Copy, Debug)]
+pub struct Target {
+    /// The gRPC listener.
+    pub grpc: SocketAddr,
+    /// The REST listener (also `/metrics`).
+    pub http: SocketAddr,
+}
+
+impl Target {
+    /// A target, refused unless both addresses are loopback: a load generator
+    /// must never be pointed at someone else's service by mistake.
+    pub fn loopback(grpc: SocketAddr, http: SocketAddr) -> Result<Self, LoadError> {
+        for addr in [grpc, http] {
+            if !addr.ip().is_loopback() {
+                return Err(LoadError::NotLoopback(addr));
+            }
+        }
+        Ok(Self { grpc, http })
+    }
+}
+
+/// Connections to one server.
+pub struct Client {
+    grpc: Vec<VerifierClient<Channel>>,
+    streams: Vec<StreamConn>,
+    /// The tenant the streams authenticated as (a stream has one tenant).
+    stream_key: String,
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    /// Opens `connections` gRPC connections (and, for [`Transport::Stream`],
+    /// one stream on each, authenticated with `stream_key`) and an HTTP client.
+    pub async fn connect(
+        target: Target,
+        connections: usize,
+        transport: Transport,
+        stream_key: &str,
+    ) -> Result<Self, LoadError> {
+        let mut grpc = Vec::new();
+        for _ in 0..connections.max(1) {
+            let channel = Endpoint::from_shared(format!("http://{}", target.grpc))
+                .map_err(|e| LoadError::Connect(e.to_string()))?
+                .tcp_nodelay(true)
+                .connect()
+                .await
+                .map_err(|e| LoadError::Connect(format!("gRPC {}: {e}", target.grpc)))?;
+            grpc.push(VerifierClient::new(channel));
+        }
+        let mut streams = Vec::new();
+        if transport == Transport::Stream {
+            for client in &grpc {
+                streams.push(StreamConn::open(client.clone(), stream_key).await?);
+            }
+        }
+        Ok(Self {
+            grpc,
+            streams,
+            stream_key: stream_key.to_string(),
+            http: reqwest::Client::new(),
+            base: format!("http://{}", target.http),
+        })
+    }
+
+    /// A gRPC client, picked by `n` (calls spread over the connections).
+    pub fn grpc(&self, n: usize) -> VerifierClient<Channel> {
+        self.grpc[n % self.grpc.len()].clone()
+    }
+
+    /// The server's `/metrics` text.
+    pub async fn metrics(&self) -> Result<String, LoadError> {
+        let response = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .map_err(|e| LoadError::Connect(e.to_string()))?;
+        response
+            .text()
+            .await
+            .map_err(|e| LoadError::Connect(e.to_string()))
+    }
+
+    /// The tenant's largest batch, from `GetUsage`.
+    pub async fn max_batch(&self, key: &str) -> Result<usize, LoadError> {
+        let usage = self
+            .grpc(0)
+            .get_usage(authed(v1::GetUsageRequest {}, key))
+            .await
+            .map_err(|s| LoadError::Server(format!("GetUsage: {}", s.message())))?;
+        Ok(usage.into_inner().max_batch as usize)
+    }
+
+    /// Sends `items` as one call (`n` picks the connection) and returns one
+    /// answer per item; `batch` forces a batch call whatever the transport.
+    pub async fn send(
+        &self,
+        transport: Transport,
+        n: usize,
+        key: &str,
+        items: &[BatchItem],
+        batch: bool,
+    ) -> Vec<Answer> {
+        match transport {
+            Transport::Rest if batch || items.len() > 1 => self.rest_batch(key, items).await,
+            Transport::Rest => vec![self.rest_one(key, &items[0]).await],
+            // Another tenant's proof cannot go on the streams: it goes unary.
+            Transport::Stream
+                if !batch
+                    && items.len() == 1
+                    && !self.streams.is_empty()
+                    && key == self.stream_key =>
+            {
+                let conn = &self.streams[n % self.streams.len()];
+                vec![conn.verify(&items[0]).await]
+            }
+            Transport::Unary | Transport::Stream if !batch && items.len() == 1 => {
+                let request = v1::VerifyRequest {
+                    submission: Some(submission(&items[0])),
+                };
+                vec![match self.grpc(n).verify(authed(request, key)).await {
+                    Ok(r) => verdict_answer(r.into_inner().verdict),
+                    Err(status) => Answer::Status(grpc_code_name(status.code())),
+                }]
+            }
+            _ => {
+                let request = v1::VerifyBatchRequest {
+                    items: items.iter().map(submission).collect(),
+                };
+                match self.grpc(n).verify_batch(authed(request, key)).await {
+                    Ok(r) => r
+                        .into_inner()
+                        .results
+                        .into_iter()
+                        .map(item_answer)
+                        .collect(),
+                    Err(status) => {
+                        vec![Answer::Status(grpc_code_name(status.code())); items.len()]
+                    }
+                }
+            }
+        }
+    }
+
+    async fn rest_one(&self, key: &str, item: &BatchItem) -> Answer {
+        let sent = self
+            .http
+            .post(format!("{}/v1/verify", self.base))
+            .bearer_auth(key)
+            .json(&rest_submission(item))
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => match r.json::<RestVerifyResponse>().await {
+                Ok(body) => rest_verdict(&body),
+                Err(_) => Answer::Status("UNKNOWN"),
+            },
+            Ok(r) => rest_error(r.json::<ErrorBody>().await.ok()),
+            Err(_) => Answer::Status("UNAVAILABLE"),
+        }
+    }
+
+    async fn rest_batch(&self, key: &str, items: &[BatchItem]) -> Vec<Answer> {
+        let body = RestBatchRequest {
+            items: items.iter().map(rest_submission).collect(),
+        };
+        let sent = self
+            .http
+            .post(format!("{}/v1/verify/batch", self.base))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => match r.json::<RestBatchResponse>().await {
+                Ok(body) => body
+                    .results
+                    .into_iter()
+                    .map(|r| match (r.response, r.error) {
+                        (Some(response), _) => rest_verdict(&response),
+                        (None, error) => rest_error(error),
+                    })
+                    .collect(),
+                Err(_) => vec![Answer::Status("UNKNOWN"); items.len()],
+            },
+            Ok(r) => vec![rest_error(r.json::<ErrorBody>().await.ok()); items.len()],
+            Err(_) => vec![Answer::Status("UNAVAILABLE"); items.len()],
+        }
+    }
+}
+
+/// One `VerifyStream` with its messages matched to answers by sequence number.
+struct StreamConn {
+    sender: mpsc::Sender<v1::VerifyStreamRequest>,
+    waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<Answer>>>>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl StreamConn {
+    async fn open(mut client: VerifierClient<Channel>, key: &str) -> Result<Self, LoadError> {
+        let (sender, receiver) = mpsc::channel(1024);
+        let request = authed(tokio_stream::wrappers::ReceiverStream::new(receiver), key);
+        let mut responses = client
+            .verify_stream(request)
+            .await
+            .map_err(|s| LoadError::Server(format!("VerifyStream: {}", s.message())))?
+            .into_inner();
+        let waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<Answer>>>> = Arc::default();
+        let table = waiting.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(message)) = responses.message().await {
+                let answer = match message.result {
+                    Some(result) => item_answer(result),
+                    None => Answer::Status("UNKNOWN"),
+                };
+                let slot = table
+                    .lock()
+                    .expect("stream table")
+                    .remove(&message.sequence);
+                if let Some(slot) = slot {
+                    let _ = slot.send(answer);
+                }
+            }
+            // The stream ended: whoever still waits is answered by dropping their slot.
+            table.lock().expect("stream table").clear();
+        });
+        Ok(Self {
+            sender,
+            waiting,
+            next: 0.into(),
+        })
+    }
+
+    async fn verify(&self, item: &BatchItem) -> Answer {
+        let sequence = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (slot, answer) = oneshot::channel();
+        self.waiting
+            .lock()
+            .expect("stream table")
+            .insert(sequence, slot);
+        let message = v1::VerifyStreamRequest {
+            sequence,
+            submission: Some(submission(item)),
+        };
+        if self.sender.send(message).await.is_err() {
+            return Answer::Status("UNAVAILABLE");
+        }
+        answer.await.unwrap_or(Answer::Status("UNAVAILABLE"))
+    }
+}
+
+/// Runs `call`, hanging up after `after`: the caller disconnects mid-request.
+pub async fn hang_up<F: std::future::Future>(call: F, after: Duration) -> Answer {
+    let _ = tokio::time::timeout(after, call).await;
+    Answer::Gone
+}
+
+/// A request with the tenant's bearer key.
+pub fn authed<T>(message: T, key: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Ok(value) = format!("Bearer {key}").parse::<MetadataValue<_>>() {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
+}
+
+/// The wire form of one proof.
+pub fn submission(item: &BatchItem) -> v1::ProofSubmission {
+    v1::ProofSubmission {
+        key_fingerprint: item.key.clone(),
+        public_inputs: Some(v1::PublicInputs {
+            commit_a: item.inputs.commit_a.clone(),
+            commit_b: item.inputs.commit_b.clone(),
+            k: item.inputs.k,
+            context: item.inputs.context.clone(),
+        }),
+        proof: item.proof.clone(),
+    }
+}
+
+fn rest_submission(item: &BatchItem) -> RestSubmission {
+    RestSubmission {
+        key_fingerprint: item.key.clone(),
+        public_inputs: RestInputs {
+            commit_a: item.inputs.commit_a.clone(),
+            commit_b: item.inputs.commit_b.clone(),
+            k: item.inputs.k,
+            context: item.inputs.context.clone(),
+        },
+        proof: base64::engine::general_purpose::STANDARD.encode(&item.proof),
+    }
+}
+
+fn verdict_answer(verdict: i32) -> Answer {
+    match v1::Verdict::try_from(verdict) {
+        Ok(v1::Verdict::Valid) => Answer::Valid,
+        Ok(v1::Verdict::Invalid) => Answer::Invalid,
+        _ => Answer::Status("UNKNOWN"),
+    }
+}
+
+fn item_answer(result: v1::ItemResult) -> Answer {
+    match result.outcome {
+        Some(v1::item_result::Outcome::Response(r)) => verdict_answer(r.verdict),
+        Some(v1::item_result::Outcome::Error(e)) => Answer::Status(code_named(&e.code)),
+        None => Answer::Status("UNKNOWN"),
+    }
+}
+
+fn rest_verdict(body: &RestVerifyResponse) -> Answer {
+    match body.verdict {
+        zktx_server::receipt::ReceiptVerdict::Valid => Answer::Valid,
+        zktx_server::receipt::ReceiptVerdict::Invalid => Answer::Invalid,
+    }
+}
+
+fn rest_error(body: Option<ErrorBody>) -> Answer {
+    Answer::Status(body.map_or("UNKNOWN", |b| code_named(&b.code)))
+}
+
+/// The static name of a gRPC code given by name (`UNKNOWN` if it is none).
+fn code_named(name: &str) -> &'static str {
+    (0..=16)
+        .map(|i| grpc_code_name(tonic::Code::from_i32(i)))
+        .find(|known| *known == name)
+        .unwrap_or("UNKNOWN")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transports_parse() {
+        assert_eq!("unary".parse(), Ok(Transport::Unary));
+        assert_eq!("batch:100".parse(), Ok(Transport::Batch(100)));
+        assert!("batch:0".parse::<Transport>().is_err());
+        assert!("carrier-pigeon".parse::<Transport>().is_err());
+        assert_eq!(Transport::Batch(7).to_string(), "batch:7");
+    }
+
+    #[test]
+    fn only_loopback_targets() {
+        let local: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let remote: SocketAddr = "10.1.2.3:1".parse().unwrap();
+        assert!(Target::loopback(local, local).is_ok());
+        assert!(Target::loopback(local, remote).is_err());
+        assert!(Target::loopback("[::1]:1".parse().unwrap(), local).is_ok());
+    }
+
+    #[test]
+    fn code_names_are_recognised() {
+        assert_eq!(code_named("RESOURCE_EXHAUSTED"), "RESOURCE_EXHAUSTED");
+        assert_eq!(code_named("nonsense"), "UNKNOWN");
+    }
+}

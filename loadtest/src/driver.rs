@@ -1,0 +1,450 @@
+//! The request loops: open loop at a fixed rate (latency from each call's
+//! scheduled time, so a slow server cannot hide its queueing), closed loop
+//! with N callers, and a ramp of open-loop steps that finds the knee.
+//! Every loop is bounded in calls and in time, and every call by a timeout.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde::Serialize;
+use zktx_verifier::BatchItem;
+
+use crate::client::{hang_up, Client, Transport};
+use crate::mix::{Answer, Kind, Mix};
+use crate::probe::{cpu_utilisation, ServerSample};
+use crate::report::{Recorder, Report};
+
+/// How calls are paced.
+#[derive(Clone, Copy, Debug)]
+pub enum Pace {
+    /// Calls start at this rate (calls per second) whatever the server does.
+    Open {
+        /// Calls per second.
+        rate: f64,
+    },
+    /// This many callers, each starting its next call when the last is answered.
+    Closed {
+        /// Concurrent callers.
+        callers: usize,
+    },
+}
+
+/// The bounds of one run.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// No call starts after this.
+    pub duration: Duration,
+    /// No more calls than this.
+    pub max_calls: u64,
+    /// Each call is abandoned (and counted DEADLINE_EXCEEDED) after this.
+    pub call_timeout: Duration,
+}
+
+/// The proofs and keys a run sends: per load tenant, distinct re-randomised
+/// proofs of distinct statements, so that valid proofs are fresh work (no
+/// replay, no cache hit) until a tenant's proofs run out and wrap around.
+pub struct Material {
+    /// The tenants' API keys.
+    pub keys: Vec<String>,
+    /// Proofs by tenant (all tenants have the same number).
+    pub proofs: Vec<Vec<BatchItem>>,
+    /// An API key whose daily quota is used up, for over-quota requests.
+    pub capped_key: Option<String>,
+    cursors: Vec<AtomicUsize>,
+    recent: Mutex<VecDeque<(usize, Vec<BatchItem>)>>,
+}
+
+impl Material {
+    /// Material from tenants' keys and their proofs.
+    pub fn new(keys: Vec<String>, proofs: Vec<Vec<BatchItem>>, capped_key: Option<String>) -> Self {
+        let cursors = proofs.iter().map(|_| AtomicUsize::new(0)).collect();
+        Self {
+            keys,
+            proofs,
+            capped_key,
+            cursors,
+            recent: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// The next `n` proofs of `tenant` (wrapping around when they run out).
+    fn take(&self, tenant: usize, n: usize) -> Vec<BatchItem> {
+        let pool = &self.proofs[tenant];
+        let start = self.cursors[tenant].fetch_add(n, Ordering::Relaxed);
+        (start..start + n)
+            .map(|i| pool[i % pool.len()].clone())
+            .collect()
+    }
+
+    /// `n` proofs of `tenant` without using them up.
+    fn peek(&self, tenant: usize, n: usize) -> Vec<BatchItem> {
+        let pool = &self.proofs[tenant];
+        (0..n).map(|i| pool[i % pool.len()].clone()).collect()
+    }
+
+    fn remember(&self, tenant: usize, items: Vec<BatchItem>) {
+        let mut recent = self.recent.lock().expect("recent lock");
+        if recent.len() >= 1024 {
+            recent.pop_front();
+        }
+        recent.push_back((tenant, items));
+    }
+
+    fn recall(&self, pick: usize) -> Option<(usize, Vec<BatchItem>)> {
+        let recent = self.recent.lock().expect("recent lock");
+        (!recent.is_empty()).then(|| recent[pick % recent.len()].clone())
+    }
+}
+
+/// Runs calls of a workload against one server.
+pub struct Driver {
+    client: Arc<Client>,
+    material: Arc<Material>,
+    transport: Transport,
+    mix: Mix,
+    max_batch: usize,
+    seed: u64,
+}
+
+impl Driver {
+    /// A driver; `max_batch` is the plan's largest batch (oversized calls send one more).
+    pub fn new(
+        client: Arc<Client>,
+        material: Arc<Material>,
+        transport: Transport,
+        mix: Mix,
+        max_batch: usize,
+    ) -> Self {
+        Self {
+            client,
+            material,
+            transport,
+            mix,
+            max_batch,
+            seed: 0x5eed,
+        }
+    }
+
+    /// Proofs per call.
+    pub fn proofs_per_call(&self) -> usize {
+        match self.transport {
+            Transport::Batch(n) => n,
+            _ => 1,
+        }
+    }
+
+    /// One run: paces calls until `limits`, then reports (with the server's
+    /// CPU share, and its gauges before and after, once its queue drained).
+    pub async fn run(&self, name: &str, pace: Pace, limits: Limits, progress: bool) -> Report {
+        let recorder = Arc::new(Recorder::default());
+        let before = self.sample().await;
+        let bar = progress_bar(progress, name, limits);
+        let started = Instant::now();
+        let offered = match pace {
+            Pace::Open { rate } => {
+                self.open_loop(rate, limits, &recorder, &bar).await;
+                Some(rate)
+            }
+            Pace::Closed { callers } => {
+                self.closed_loop(callers, limits, &recorder, &bar).await;
+                None
+            }
+        };
+        let wall = started.elapsed();
+        bar.finish_and_clear();
+        let after_load = self.sample().await;
+        let mut report = recorder.report(name, wall, offered);
+        if let (Some(b), Some(a)) = (before, after_load) {
+            report.server_cpu = Some(cpu_utilisation(&b, &a, wall.as_secs_f64()));
+        }
+        report.server_before = before;
+        report.server_after = self.settled().await.or(after_load);
+        report
+    }
+
+    async fn open_loop(
+        &self,
+        rate: f64,
+        limits: Limits,
+        recorder: &Arc<Recorder>,
+        bar: &ProgressBar,
+    ) {
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut sent: u64 = 0;
+        while sent < limits.max_calls {
+            let elapsed = started.elapsed();
+            if elapsed >= limits.duration {
+                break;
+            }
+            let due = ((elapsed.as_secs_f64() * rate) as u64 + 1).min(limits.max_calls);
+            for i in sent..due {
+                let scheduled = started + Duration::from_secs_f64(i as f64 / rate);
+                let call = self.call(i as usize);
+                let (recorder, bar, timeout) = (recorder.clone(), bar.clone(), limits.call_timeout);
+                tasks.spawn(async move {
+                    let (kind, answers) = bounded(call, timeout).await;
+                    recorder.record(kind, scheduled.elapsed(), &answers);
+                    bar.inc(1);
+                });
+            }
+            sent = due;
+            while tasks.try_join_next().is_some() {}
+            tokio::time::sleep(Duration::from_micros(500)).await;
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+
+    async fn closed_loop(
+        &self,
+        callers: usize,
+        limits: Limits,
+        recorder: &Arc<Recorder>,
+        bar: &ProgressBar,
+    ) {
+        let started = Instant::now();
+        let next = Arc::new(AtomicUsize::new(0));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..callers.max(1) {
+            let (next, recorder, bar) = (next.clone(), recorder.clone(), bar.clone());
+            let this = self.clone_parts();
+            tasks.spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i as u64 >= limits.max_calls || started.elapsed() >= limits.duration {
+                        return;
+                    }
+                    let sent = Instant::now();
+                    let (kind, answers) = bounded(this.call(i), limits.call_timeout).await;
+                    recorder.record(kind, sent.elapsed(), &answers);
+                    bar.inc(1);
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+
+    fn clone_parts(&self) -> Driver {
+        Driver {
+            client: self.client.clone(),
+            material: self.material.clone(),
+            transport: self.transport,
+            mix: self.mix.clone(),
+            max_batch: self.max_batch,
+            seed: self.seed,
+        }
+    }
+
+    /// Call `i` of the run: its kind is drawn from the mix (deterministic in `i`).
+    fn call(
+        &self,
+        i: usize,
+    ) -> impl std::future::Future<Output = (Kind, Vec<Answer>)> + Send + 'static {
+        let mut rng =
+            ChaCha20Rng::seed_from_u64(self.seed ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut kind = self.mix.draw(&mut rng);
+        let material = self.material.clone();
+        let client = self.client.clone();
+        let transport = self.transport;
+        let n = self.proofs_per_call();
+        // A stream authenticates once, as the first tenant: stream runs use only
+        // its proofs (they wrap around into replays after `statements` calls).
+        let tenant = match transport {
+            Transport::Stream => 0,
+            _ => i % material.keys.len(),
+        };
+        let max_batch = self.max_batch;
+        async move {
+            let mut key = material.keys[tenant].clone();
+            let mut owner = tenant;
+            let mut batch = false;
+            let items = match kind {
+                Kind::Valid | Kind::Disconnect => material.take(tenant, n),
+                Kind::Invalid => {
+                    let mut items = material.take(tenant, n);
+                    items.iter_mut().for_each(|item| item.inputs.k += 1);
+                    items
+                }
+                Kind::Malformed => {
+                    let mut items = material.take(tenant, n);
+                    for (j, item) in items.iter_mut().enumerate() {
+                        // A statement never proved valid: a tenant's valid
+                        // statement is answered as a replay, whatever the bytes.
+                        item.inputs.k += 1;
+                        if (i + j).is_multiple_of(2) {
+                            item.proof.truncate(item.proof.len() - 1);
+                        } else {
+                            // Flip x's low bit: A is then (almost surely) not on the curve.
+                            item.proof[47] ^= 1;
+                        }
+                    }
+                    items
+                }
+                Kind::Repeated => match material.recall(i) {
+                    Some((earlier, items)) => {
+                        owner = earlier;
+                        key = material.keys[earlier].clone();
+                        items
+                    }
+                    None => {
+                        kind = Kind::Valid;
+                        material.take(tenant, n)
+                    }
+                },
+                Kind::Oversized => {
+                    batch = true;
+                    material.peek(tenant, max_batch + 1)
+                }
+                Kind::OverQuota => match &material.capped_key {
+                    Some(capped) => {
+                        key = capped.clone();
+                        material.peek(tenant, n)
+                    }
+                    None => {
+                        kind = Kind::Valid;
+                        material.take(tenant, n)
+                    }
+                },
+            };
+            if kind == Kind::Disconnect {
+                let call = client.send(transport, i, &key, &items, false);
+                let gone = hang_up(call, Duration::from_millis(1)).await;
+                return (kind, vec![gone; items.len()]);
+            }
+            let mut answers = client.send(transport, i, &key, &items, batch).await;
+            if kind == Kind::Oversized {
+                // Refused as a whole: one answer for the call, not one per proof.
+                answers.truncate(1);
+            }
+            if kind == Kind::Valid && answers.iter().all(|a| *a == Answer::Valid) {
+                material.remember(owner, items);
+            }
+            (kind, answers)
+        }
+    }
+
+    async fn sample(&self) -> Option<ServerSample> {
+        self.client
+            .metrics()
+            .await
+            .ok()
+            .map(|t| ServerSample::parse(&t))
+    }
+
+    /// The server's gauges once its queue is empty (waiting up to 10 s).
+    async fn settled(&self) -> Option<ServerSample> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let sample = self.sample().await?;
+            if sample.queue_depth == 0.0 || Instant::now() >= deadline {
+                return Some(sample);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A call bounded by `timeout`; a call that runs out is counted DEADLINE_EXCEEDED.
+async fn bounded(
+    call: impl std::future::Future<Output = (Kind, Vec<Answer>)>,
+    timeout: Duration,
+) -> (Kind, Vec<Answer>) {
+    match tokio::time::timeout(timeout, call).await {
+        Ok(done) => done,
+        Err(_) => (Kind::Valid, vec![Answer::Status("DEADLINE_EXCEEDED")]),
+    }
+}
+
+fn progress_bar(show: bool, name: &str, limits: Limits) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(limits.max_calls.min(u64::MAX / 2));
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{elapsed_precise}] {bar:40} {pos} calls ({per_sec})")
+            .expect("a valid template"),
+    );
+    bar.set_message(name.to_string());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// A ramp: open-loop steps from `start` calls/s, each `factor` times the
+/// last, each lasting `step`, at most `max_steps`.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct RampPlan {
+    /// The first step's rate, calls per second.
+    pub start: f64,
+    /// Each step's rate over the last's.
+    pub factor: f64,
+    /// Steps at most.
+    pub max_steps: usize,
+    /// Each step's length.
+    pub step: Duration,
+    /// A step holds with p99 at most this (ms).
+    pub p99_ms: f64,
+    /// ... and an error rate at most this.
+    pub max_error_rate: f64,
+}
+
+/// One step of a ramp.
+#[derive(Clone, Debug, Serialize)]
+pub struct RampStep {
+    /// The step's report.
+    pub report: Report,
+    /// Whether the step held: p99 within the objective, at least 95% of the
+    /// offered proofs answered correctly, and the error rate within bounds.
+    pub held: bool,
+}
+
+/// A ramp's steps and its knee.
+#[derive(Clone, Debug, Serialize)]
+pub struct Ramp {
+    /// The steps, in order.
+    pub steps: Vec<RampStep>,
+    /// The highest offered rate (proofs per second) that held, if any did.
+    pub knee_proofs_per_sec: Option<f64>,
+}
+
+impl Driver {
+    /// Open-loop steps as `plan` says, until one does not hold.
+    pub async fn ramp(&self, plan: &RampPlan, progress: bool) -> Ramp {
+        let mut steps = Vec::new();
+        let mut knee = None;
+        let mut rate = plan.start;
+        let step = plan.step;
+        for _ in 0..plan.max_steps {
+            let limits = Limits {
+                duration: step,
+                max_calls: (rate * step.as_secs_f64()).ceil() as u64,
+                call_timeout: Duration::from_secs(30),
+            };
+            let name = format!("ramp at {rate:.0} calls/s");
+            let report = self.run(&name, Pace::Open { rate }, limits, progress).await;
+            let answerable = self.mix.share(Kind::Valid)
+                + self.mix.share(Kind::Invalid)
+                + self.mix.share(Kind::Repeated);
+            let expected = rate * self.proofs_per_call() as f64 * answerable;
+            let held = report.latency_ms.p99 <= plan.p99_ms
+                && report.verdicts_per_sec >= 0.95 * expected
+                && report.error_rate <= plan.max_error_rate;
+            if held {
+                knee = Some(rate * self.proofs_per_call() as f64);
+            }
+            steps.push(RampStep { report, held });
+            if !held {
+                break;
+            }
+            rate *= plan.factor;
+        }
+        Ramp {
+            steps,
+            knee_proofs_per_sec: knee,
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! The zktx load generator.
+//!
+//! Drives a zktx server the way partners will: over gRPC (unary, batch,
+//! stream) and REST, open loop (no coordinated omission), closed loop, or a
+//! ramp that finds the knee, with a traffic mix of valid, invalid, malformed,
+//! repeated, oversized, over-quota and abandoned requests. Proof fixtures are
+//! proved once per tier and key and cached on disk. Reports latency
+//! percentiles from an HDR histogram, throughput, answers by status, wrong
+//! answers and server faults, and the server's CPU share (from its metrics);
+//! objectives turn into a failing exit. Only loopback targets are accepted.
+
+pub mod client;
+pub mod driver;
+pub mod fixtures;
+pub mod material;
+pub mod mix;
+pub mod probe;
+pub mod report;
+pub mod scenario;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// What can go wrong before or around a run (answers during a run are data, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The target is not on this machine.
+    #[error("{0} is not a loopback address: the load generator only targets this machine")]
+    NotLoopback(SocketAddr),
+    /// The server could not be reached.
+    #[error("cannot reach the server: {0}")]
+    Connect(String),
+    /// The server refused a set-up call.
+    #[error("the server refused: {0}")]
+    Server(String),
+    /// Keys could not be read.
+    #[error(transparent)]
+    Keys(#[from] zktx_prover::ProverError),
+    /// A file could not be read or written.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What happened.
+        message: String,
+    },
+    /// A setting is out of range.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl LoadError {
+    /// An I/O error on `path`.
+    pub fn io(path: &Path, error: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! What a run sends, assembled from the tenants' API keys and the cached
+//! fixtures: each tenant gets its own re-randomisations of every statement.
+
+use std::path::Path;
+
+use zktx_circuits::Tier;
+use zktx_prover::KeyDir;
+use zktx_server::sandbox::{CAPPED_KEY_FILE, LOAD_KEYS_FILE};
+
+use crate::driver::Material;
+use crate::fixtures::{rerandomised, FixtureCache};
+use crate::LoadError;
+
+/// The API keys a run uses.
+#[derive(Clone, Debug)]
+pub struct TenantKeys {
+    /// Keys of tenants with room in their plans; calls cycle over them.
+    pub load: Vec<String>,
+    /// A key whose daily quota is zero, for over-quota requests.
+    pub capped: Option<String>,
+}
+
+impl TenantKeys {
+    /// The keys a sandbox server (`zktx serve`) keeps in its data directory.
+    pub fn sandbox(data_dir: &Path) -> Result<Self, LoadError> {
+        let load = read_keys(&data_dir.join(LOAD_KEYS_FILE))?;
+        let capped = read_keys(&data_dir.join(CAPPED_KEY_FILE))
+            .ok()
+            .and_then(|k| k.into_iter().next());
+        Ok(Self { load, capped })
+    }
+
+    /// Keys from a file, one per line (blank lines and `#` comments skipped).
+    pub fn from_file(path: &Path, capped: Option<String>) -> Result<Self, LoadError> {
+        Ok(Self {
+            load: read_keys(path)?,
+            capped,
+        })
+    }
+}
+
+fn read_keys(path: &Path) -> Result<Vec<String>, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::io(path, e))?;
+    let keys: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
+    if keys.is_empty() {
+        return Err(LoadError::Invalid(format!(
+            "{}: no API keys in the file",
+            path.display()
+        )));
+    }
+    Ok(keys)
+}
+
+/// Material for a run of about `proofs_needed` fresh proofs at `tier`:
+/// `statements` statements (proved once, cached), re-randomised for as many
+/// tenants as it takes (at most every key), so every valid proof is fresh work
+/// until the pools wrap around.
+pub fn build(
+    cache: &FixtureCache,
+    keys: &KeyDir,
+    tier: Tier,
+    statements: usize,
+    tenants: TenantKeys,
+    proofs_needed: usize,
+) -> Result<Material, LoadError> {
+    if statements == 0 {
+        return Err(LoadError::Invalid("statements must be at least 1".into()));
+    }
+    let (envelopes, vk) = cache.statements(keys, tier, statements)?;
+    let used = proofs_needed
+        .div_ceil(statements)
+        .clamp(1, tenants.load.len());
+    let proofs = (0..used)
+        .map(|t| rerandomised(&vk, &envelopes, statements, 1 + t as u64, false))
+        .collect();
+    Ok(Material::new(
+        tenants.load[..used].to_vec(),
+        proofs,
+        tenants.capped,
+    ))
+}

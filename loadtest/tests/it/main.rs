@@ -1,0 +1,149 @@
+//! The load generator against a real server (tier 4 dev keys, loopback):
+//! every transport gets every kind of the mix answered as it must be.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use zktx_circuits::Tier;
+use zktx_loadtest::client::{Client, Target, Transport};
+use zktx_loadtest::driver::{Driver, Limits, Pace};
+use zktx_loadtest::fixtures::FixtureCache;
+use zktx_loadtest::material::{self, TenantKeys};
+use zktx_loadtest::mix::Mix;
+use zktx_loadtest::report::Objectives;
+use zktx_prover::{generate_keys, KeyDir, KeySource};
+use zktx_server::config::{Plan, ServerConfig, TenantConfig};
+use zktx_server::tenants::{hash_api_key, new_api_key};
+
+fn plan(daily_proofs: u64) -> Plan {
+    Plan {
+        requests_per_second: 100_000,
+        burst: 100_000,
+        daily_proofs,
+        max_batch: 8,
+        tiers: None,
+    }
+}
+
+fn tenant(id: &str, plan: &str, key: &str) -> TenantConfig {
+    TenantConfig {
+        id: id.into(),
+        plan: plan.into(),
+        api_key_sha256: vec![hex::encode(hash_api_key(key))],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_transport_gets_the_whole_mix_answered_as_it_must() {
+    let dir = tempfile::tempdir().unwrap();
+    let tier = Tier::new(4).unwrap();
+    let keys = KeyDir::new(dir.path().join("keys"));
+    keys.write(&generate_keys(tier, &KeySource::DevSeed("loadtest-it".into())).unwrap())
+        .unwrap();
+    let load_keys: Vec<String> = (0..4).map(|_| new_api_key()).collect();
+    let capped = new_api_key();
+    let mut config = ServerConfig {
+        data_dir: dir.path().join("data"),
+        keys_dir: Some(keys.root().to_path_buf()),
+        grpc_addr: "127.0.0.1:0".parse().unwrap(),
+        http_addr: "127.0.0.1:0".parse().unwrap(),
+        ..ServerConfig::default()
+    };
+    config.plans.insert("load".into(), plan(1_000_000));
+    config.plans.insert("capped".into(), plan(0));
+    config.tenants = load_keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| tenant(&format!("load-{i}"), "load", k))
+        .collect();
+    config.tenants.push(tenant("capped", "capped", &capped));
+    let server = zktx_server::start(config).await.unwrap();
+    let target = Target::loopback(server.grpc_addr, server.http_addr).unwrap();
+
+    let cache = FixtureCache::new(dir.path().join("fixtures"));
+    let tenants = TenantKeys {
+        load: load_keys.clone(),
+        capped: Some(capped),
+    };
+    let material = tokio::task::block_in_place(|| {
+        material::build(&cache, &keys, tier, 6, tenants.clone(), 24)
+    })
+    .unwrap();
+    let material = Arc::new(material);
+    // The second build reads the cache instead of proving again.
+    assert_eq!(std::fs::read_dir(cache.dir()).unwrap().count(), 1);
+
+    let mix: Mix = "valid=4,invalid=2,malformed=2,repeated=2,oversized=1,over-quota=2,disconnect=1"
+        .parse()
+        .unwrap();
+    for transport in [
+        Transport::Unary,
+        Transport::Batch(3),
+        Transport::Stream,
+        Transport::Rest,
+    ] {
+        let client = Arc::new(
+            Client::connect(target, 2, transport, &load_keys[0])
+                .await
+                .unwrap(),
+        );
+        assert_eq!(client.max_batch(&load_keys[0]).await.unwrap(), 8);
+        let driver = Driver::new(client, material.clone(), transport, mix.clone(), 8);
+        let limits = Limits {
+            duration: Duration::from_secs(5),
+            max_calls: 80,
+            call_timeout: Duration::from_secs(30),
+        };
+        let report = driver
+            .run(
+                &transport.to_string(),
+                Pace::Open { rate: 100.0 },
+                limits,
+                false,
+            )
+            .await;
+        assert_eq!(report.calls, 80, "{transport}");
+        assert_eq!(report.wrong_answers, 0, "{transport}: {:?}", report.answers);
+        assert_eq!(report.server_faults, 0, "{transport}: {:?}", report.answers);
+        for kind in ["valid", "invalid", "malformed", "oversized", "over-quota"] {
+            assert!(
+                report.answers.contains_key(kind),
+                "{transport}: no {kind} in {:?}",
+                report.answers
+            );
+        }
+        assert!(
+            report.server_cpu.is_some_and(|c| c > 0.0),
+            "{transport}: {:?} {:?}",
+            report.server_before,
+            report.server_after
+        );
+        // Disconnected callers leave nothing queued.
+        assert_eq!(report.server_after.unwrap().queue_depth, 0.0);
+        let strict = Objectives {
+            p99_ms: Some(0.001),
+            ..Objectives::default()
+        };
+        assert_eq!(strict.missed(&report).len(), 1);
+    }
+
+    // Closed loop, valid proofs only.
+    let client = Arc::new(
+        Client::connect(target, 1, Transport::Unary, &load_keys[0])
+            .await
+            .unwrap(),
+    );
+    let driver = Driver::new(client, material, Transport::Unary, Mix::valid_only(), 8);
+    let limits = Limits {
+        duration: Duration::from_secs(5),
+        max_calls: 30,
+        call_timeout: Duration::from_secs(30),
+    };
+    let report = driver
+        .run("closed", Pace::Closed { callers: 3 }, limits, false)
+        .await;
+    assert_eq!(report.calls, 30);
+    assert_eq!(report.answers["valid"]["valid"], 30);
+    assert_eq!(report.error_rate, 0.0);
+    server.shutdown().await;
+}
