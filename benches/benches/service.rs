@@ -32,9 +32,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tonic::metadata::MetadataValue;
 use zktx_benches::proof_items;
 use zktx_circuits::Tier;
+use zktx_loadtest::client::{authed, submission};
 use zktx_proto::v1;
 use zktx_prover::{generate_keys, KeyDir, KeySource};
 use zktx_server::config::{Plan, ServerConfig, TenantConfig};
@@ -104,26 +104,6 @@ struct Phase {
     p50_ms: f64,
     p99_ms: f64,
     max_ms: f64,
-}
-
-fn submission(item: &BatchItem) -> v1::ProofSubmission {
-    v1::ProofSubmission {
-        key_fingerprint: item.key.clone(),
-        public_inputs: Some(v1::PublicInputs {
-            commit_a: item.inputs.commit_a.clone(),
-            commit_b: item.inputs.commit_b.clone(),
-            k: item.inputs.k,
-            context: item.inputs.context.clone(),
-        }),
-        proof: item.proof.clone(),
-    }
-}
-
-fn authed<T>(message: T, key: &str) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    let value: MetadataValue<_> = format!("Bearer {key}").parse().expect("ASCII key");
-    request.metadata_mut().insert("authorization", value);
-    request
 }
 
 async fn start_server(
