@@ -76,19 +76,9 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1e3
 }
 
-/// CPU seconds (user + system) this process has used, from /proc/self/stat.
+/// CPU seconds (user + system) this process has used (0 where unknown).
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of the line: 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
+    zktx_server::metrics::process_cpu_seconds().unwrap_or(0.0)
 }
 
 struct Phase {

@@ -101,7 +101,8 @@ impl Material {
     }
 }
 
-/// Runs calls of a workload against one server.
+/// Runs calls of a workload against one server (cheap to clone: shared parts).
+#[derive(Clone)]
 pub struct Driver {
     client: Arc<Client>,
     material: Arc<Material>,
@@ -212,7 +213,7 @@ impl Driver {
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..callers.max(1) {
             let (next, recorder, bar) = (next.clone(), recorder.clone(), bar.clone());
-            let this = self.clone_parts();
+            let this = self.clone();
             tasks.spawn(async move {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -227,17 +228,6 @@ impl Driver {
             });
         }
         while tasks.join_next().await.is_some() {}
-    }
-
-    fn clone_parts(&self) -> Driver {
-        Driver {
-            client: self.client.clone(),
-            material: self.material.clone(),
-            transport: self.transport,
-            mix: self.mix.clone(),
-            max_batch: self.max_batch,
-            seed: self.seed,
-        }
     }
 
     /// Call `i` of the run: its kind is drawn from the mix (deterministic in `i`).

@@ -172,7 +172,7 @@ impl Metrics {
 
 /// User + system CPU seconds of this process, from `/proc/self/stat` (Linux;
 /// clock ticks of 10 ms).
-fn process_cpu_seconds() -> Option<f64> {
+pub fn process_cpu_seconds() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // Fields after the parenthesised command name; utime and stime are 12 and 13.
     let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
