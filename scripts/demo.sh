@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job (for now a short demo; the sandbox pilot replaces it later):
+# The command-line walk-through (the main job is ./scripts/pilot.sh):
 # commit two sample partner sets, set up keys (cached in a data directory),
 # prove |A ∩ B| <= k, verify, and show a false bound refused and a tampered
 # proof rejected. Everything runs locally; nothing is sent anywhere.

@@ -55,6 +55,8 @@ enum Command {
         #[command(subcommand)]
         command: commands::receipt::Command,
     },
+    /// The sandbox pilot: partner sets, proofs, a server, verdicts, receipts, load, chaos.
+    Pilot(commands::pilot::Args),
     /// Drive a local server with load: scenarios pilot, batch, max, or a custom run.
     Load(Box<commands::load::Args>),
     /// Make API keys for tenants.
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
         Command::Circuit { command } => commands::circuit::run(command),
         Command::Serve(args) => commands::serve::run(args),
         Command::Load(args) => commands::load::run(*args),
+        Command::Pilot(args) => commands::pilot::run(args),
         Command::Receipt { command } => commands::receipt::run(command),
         Command::Apikey { command } => commands::apikey::run(command),
     };

@@ -73,7 +73,7 @@ impl Material {
     }
 
     /// The next `n` proofs of `tenant` (wrapping around when they run out).
-    fn take(&self, tenant: usize, n: usize) -> Vec<BatchItem> {
+    pub fn take(&self, tenant: usize, n: usize) -> Vec<BatchItem> {
         let pool = &self.proofs[tenant];
         let start = self.cursors[tenant].fetch_add(n, Ordering::Relaxed);
         (start..start + n)

@@ -9,12 +9,15 @@
 //! answers and server faults, and the server's CPU share (from its metrics);
 //! objectives turn into a failing exit. Only loopback targets are accepted.
 
+pub mod chaos;
 pub mod client;
 pub mod driver;
 pub mod fixtures;
 pub mod material;
 pub mod mix;
+pub mod partners;
 pub mod probe;
+pub mod process;
 pub mod report;
 pub mod scenario;
 

@@ -5,6 +5,7 @@ pub mod circuit;
 pub mod commit;
 pub mod keys;
 pub mod load;
+pub mod pilot;
 pub mod prove;
 pub mod receipt;
 pub mod serve;

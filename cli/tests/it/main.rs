@@ -1,6 +1,7 @@
 //! The `zktx` binary end to end in a temporary directory: commit, setup, prove,
 //! verify, refuse — and no identifier ever printed.
 
+mod pilot;
 mod serve;
 
 use std::{
@@ -310,6 +311,8 @@ fn every_command_has_help_with_an_example_and_circuit_info_works() {
         vec!["serve", "--help"],
         vec!["receipt", "verify", "--help"],
         vec!["apikey", "new", "--help"],
+        vec!["load", "--help"],
+        vec!["pilot", "--help"],
     ] {
         let out = s.run(&command);
         assert_eq!(code(&out), 0);

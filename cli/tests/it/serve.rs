@@ -37,12 +37,12 @@ fn receipt_verify(
         .unwrap()
 }
 
-struct Served {
-    child: Child,
-    ready: serde_json::Value,
+pub(crate) struct Served {
+    pub(crate) child: Child,
+    pub(crate) ready: serde_json::Value,
 }
 
-fn serve(dir: &Path, extra: &[&str]) -> Served {
+pub(crate) fn serve(dir: &Path, extra: &[&str]) -> Served {
     let ready_file = dir.join("ready.json");
     let _ = std::fs::remove_file(&ready_file);
     let log = std::fs::OpenOptions::new()
