@@ -185,7 +185,7 @@ impl Client {
                     submission: Some(submission(&items[0])),
                 };
                 vec![match self.grpc(n).verify(authed(request, key)).await {
-                    Ok(r) => verdict_answer(r.into_inner().verdict),
+                    Ok(r) => verdict_answer(&r.into_inner()),
                     Err(status) => Answer::Status(grpc_code_name(status.code())),
                 }]
             }
@@ -357,8 +357,11 @@ fn rest_submission(item: &BatchItem) -> RestSubmission {
     }
 }
 
-fn verdict_answer(verdict: i32) -> Answer {
-    match v1::Verdict::try_from(verdict) {
+/// The answer a verify response carries: an earlier receipt for the same
+/// valid statement is a replay (no verification was done).
+fn verdict_answer(response: &v1::VerifyResponse) -> Answer {
+    match v1::Verdict::try_from(response.verdict) {
+        Ok(v1::Verdict::Valid) if response.replayed => Answer::Replayed,
         Ok(v1::Verdict::Valid) => Answer::Valid,
         Ok(v1::Verdict::Invalid) => Answer::Invalid,
         _ => Answer::Status("UNKNOWN"),
@@ -367,7 +370,7 @@ fn verdict_answer(verdict: i32) -> Answer {
 
 fn item_answer(result: v1::ItemResult) -> Answer {
     match result.outcome {
-        Some(v1::item_result::Outcome::Response(r)) => verdict_answer(r.verdict),
+        Some(v1::item_result::Outcome::Response(r)) => verdict_answer(&r),
         Some(v1::item_result::Outcome::Error(e)) => Answer::Status(code_named(&e.code)),
         None => Answer::Status("UNKNOWN"),
     }
@@ -375,6 +378,7 @@ fn item_answer(result: v1::ItemResult) -> Answer {
 
 fn rest_verdict(body: &RestVerifyResponse) -> Answer {
     match body.verdict {
+        zktx_server::receipt::ReceiptVerdict::Valid if body.replayed => Answer::Replayed,
         zktx_server::receipt::ReceiptVerdict::Valid => Answer::Valid,
         zktx_server::receipt::ReceiptVerdict::Invalid => Answer::Invalid,
     }

@@ -56,6 +56,7 @@ pub struct Material {
     /// An API key whose daily quota is used up, for over-quota requests.
     pub capped_key: Option<String>,
     cursors: Vec<AtomicUsize>,
+    next_tenant: AtomicUsize,
     recent: Mutex<VecDeque<(usize, Vec<BatchItem>)>>,
 }
 
@@ -68,6 +69,7 @@ impl Material {
             proofs,
             capped_key,
             cursors,
+            next_tenant: AtomicUsize::new(0),
             recent: Mutex::new(VecDeque::new()),
         }
     }
@@ -79,6 +81,11 @@ impl Material {
         (start..start + n)
             .map(|i| pool[i % pool.len()].clone())
             .collect()
+    }
+
+    /// A tenant no earlier batch call of this material used (wrapping around).
+    pub fn fresh_tenant(&self) -> usize {
+        self.next_tenant.fetch_add(1, Ordering::Relaxed) % self.keys.len()
     }
 
     /// `n` proofs of `tenant` without using them up.
@@ -244,8 +251,11 @@ impl Driver {
         let n = self.proofs_per_call();
         // A stream authenticates once, as the first tenant: stream runs use only
         // its proofs (they wrap around into replays after `statements` calls).
+        // Batch calls each take a tenant of their own: a statement a tenant
+        // already had verified would be a replay.
         let tenant = match transport {
             Transport::Stream => 0,
+            Transport::Batch(_) => material.fresh_tenant(),
             _ => i % material.keys.len(),
         };
         let max_batch = self.max_batch;
@@ -311,7 +321,7 @@ impl Driver {
                 // Refused as a whole: one answer for the call, not one per proof.
                 answers.truncate(1);
             }
-            if kind == Kind::Valid && answers.iter().all(|a| *a == Answer::Valid) {
+            if kind == Kind::Valid && answers.iter().all(|a| a.satisfies(Answer::Valid)) {
                 material.remember(owner, items);
             }
             (kind, answers)
@@ -399,6 +409,8 @@ pub struct Ramp {
     pub steps: Vec<RampStep>,
     /// The highest offered rate (proofs per second) that held, if any did.
     pub knee_proofs_per_sec: Option<f64>,
+    /// Why the ramp stopped.
+    pub stopped: String,
 }
 
 impl Driver {
@@ -406,6 +418,7 @@ impl Driver {
     pub async fn ramp(&self, plan: &RampPlan, progress: bool) -> Ramp {
         let mut steps = Vec::new();
         let mut knee = None;
+        let mut stopped = format!("{} steps held", plan.max_steps);
         let mut rate = plan.start;
         let step = plan.step;
         for _ in 0..plan.max_steps {
@@ -423,11 +436,20 @@ impl Driver {
             let held = report.latency_ms.p99 <= plan.p99_ms
                 && report.verdicts_per_sec >= 0.95 * expected
                 && report.error_rate <= plan.max_error_rate;
-            if held {
+            if held && report.replays == 0 {
                 knee = Some(rate * self.proofs_per_call() as f64);
             }
+            let replays = report.replays;
             steps.push(RampStep { report, held });
+            if replays > 0 {
+                // Answers from earlier receipts: the step did not measure verification.
+                stopped = format!(
+                    "the fresh proofs ran out ({replays} replays): raise --statements or use a new server"
+                );
+                break;
+            }
             if !held {
+                stopped = format!("the step at {rate:.0} calls/s did not hold");
                 break;
             }
             rate *= plan.factor;
@@ -435,6 +457,7 @@ impl Driver {
         Ramp {
             steps,
             knee_proofs_per_sec: knee,
+            stopped,
         }
     }
 }

@@ -72,8 +72,11 @@ impl fmt::Display for Kind {
 /// What came back for one proof (or one call).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Answer {
-    /// Verdict valid.
+    /// Verdict valid, freshly verified.
     Valid,
+    /// Verdict valid, answered with the earlier receipt for the same valid
+    /// statement of the same tenant (a replay: nothing was verified).
+    Replayed,
     /// Verdict invalid.
     Invalid,
     /// An error status, by its gRPC code name (REST statuses are mapped to the same names).
@@ -87,10 +90,17 @@ impl Answer {
     pub fn label(self) -> &'static str {
         match self {
             Answer::Valid => "valid",
+            Answer::Replayed => "valid (replay)",
             Answer::Invalid => "invalid",
             Answer::Status(code) => code,
             Answer::Gone => "gone",
         }
+    }
+
+    /// Whether this answer is what a request expecting `expected` must get
+    /// (a replay answers a request that expects `valid`).
+    pub fn satisfies(self, expected: Answer) -> bool {
+        self == expected || (self == Answer::Replayed && expected == Answer::Valid)
     }
 
     /// Whether the server itself failed (as opposed to refusing the request).
@@ -230,5 +240,8 @@ mod tests {
         assert_eq!(Kind::OverQuota.expected().label(), "RESOURCE_EXHAUSTED");
         assert!(Answer::Status("UNAVAILABLE").is_server_fault());
         assert!(!Answer::Status("INVALID_ARGUMENT").is_server_fault());
+        assert!(Answer::Replayed.satisfies(Answer::Valid));
+        assert!(!Answer::Replayed.satisfies(Answer::Invalid));
+        assert!(!Answer::Valid.satisfies(Answer::Replayed));
     }
 }

@@ -64,7 +64,7 @@ impl Recorder {
         let h = &tally.latency_us;
         let ms = |us: u64| us as f64 / 1e3;
         let mut by_kind: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-        let (mut proofs, mut answered_ok, mut wrong, mut faults) = (0, 0, 0, 0);
+        let (mut proofs, mut answered_ok, mut replays, mut wrong, mut faults) = (0, 0, 0, 0, 0);
         for ((kind, answer), count) in &tally.answers {
             *by_kind
                 .entry(kind.name().into())
@@ -72,9 +72,11 @@ impl Recorder {
                 .entry(answer.label().into())
                 .or_default() += count;
             proofs += count;
-            if *answer == kind.expected() {
-                if matches!(answer, Answer::Valid | Answer::Invalid) {
-                    answered_ok += count;
+            if answer.satisfies(kind.expected()) {
+                match answer {
+                    Answer::Valid | Answer::Invalid => answered_ok += count,
+                    Answer::Replayed => replays += count,
+                    _ => {}
                 }
             } else if answer.is_server_fault() {
                 faults += count;
@@ -90,6 +92,7 @@ impl Recorder {
             calls: tally.calls,
             proofs,
             verdicts_per_sec: answered_ok as f64 / seconds,
+            replays,
             latency_ms: Latency {
                 p50: ms(h.value_at_quantile(0.50)),
                 p95: ms(h.value_at_quantile(0.95)),
@@ -136,8 +139,13 @@ pub struct Report {
     pub calls: u64,
     /// Proofs sent (a batch call sends many).
     pub proofs: u64,
-    /// Proofs answered with the verdict they should get, per second.
+    /// Proofs freshly verified with the verdict they should get, per second
+    /// (replays not counted).
     pub verdicts_per_sec: f64,
+    /// Valid answers that were replays of a statement the tenant already had
+    /// verified (no verification done): a run's fresh proofs ran out, or the
+    /// mix asked for repeats.
+    pub replays: u64,
     /// Latency per call.
     pub latency_ms: Latency,
     /// Answers (per proof) by kind of request, then by verdict or status.
@@ -165,8 +173,8 @@ impl Report {
             .offered_per_sec
             .map_or(String::new(), |r| format!(" (offered {r:.0} calls/s)"));
         println!(
-            "  {} calls, {} proofs in {:.1} s{offered}; {:.0} correct verdicts/s",
-            self.calls, self.proofs, self.seconds, self.verdicts_per_sec
+            "  {} calls, {} proofs in {:.1} s{offered}; {:.0} correct fresh verdicts/s, {} replays",
+            self.calls, self.proofs, self.seconds, self.verdicts_per_sec, self.replays
         );
         let l = &self.latency_ms;
         println!(
@@ -269,12 +277,14 @@ mod tests {
         r.record(Kind::Invalid, ms(20), &[Answer::Valid]); // a wrong verdict
         r.record(Kind::Valid, ms(30), &[Answer::Status("UNAVAILABLE")]); // a fault
         r.record(Kind::Disconnect, ms(900), &[Answer::Gone]);
+        r.record(Kind::Repeated, ms(2), &[Answer::Replayed]);
         let report = r.report("t", Duration::from_secs(1), None);
-        assert_eq!(report.calls, 6);
-        assert_eq!(report.proofs, 7);
+        assert_eq!(report.calls, 7);
+        assert_eq!(report.proofs, 8);
+        assert_eq!(report.replays, 1);
         assert_eq!(report.wrong_answers, 1);
         assert_eq!(report.server_faults, 1);
-        assert!((report.error_rate - 2.0 / 7.0).abs() < 1e-12);
+        assert!((report.error_rate - 2.0 / 8.0).abs() < 1e-12);
         assert_eq!(report.verdicts_per_sec, 2.0);
         // The disconnect's 900 ms is not a latency.
         assert!(report.latency_ms.max < 31.0, "{}", report.latency_ms.max);

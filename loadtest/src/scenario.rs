@@ -4,8 +4,12 @@ use std::time::Duration;
 
 use crate::client::Transport;
 use crate::driver::{Limits, Pace, RampPlan};
+use crate::material::Shape;
 use crate::mix::Mix;
 use crate::report::Objectives;
+
+/// Calls per batch size in the `batch` scenario.
+const BATCH_CALLS: u64 = 24;
 
 /// A named scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,7 +19,8 @@ pub enum Scenario {
     Pilot,
     /// Closed-loop `VerifyBatch` calls of 100, 200 and 500 valid proofs; p95 per batch.
     Batch,
-    /// An open-loop ramp of unary calls that reports the knee in proofs/s.
+    /// An open-loop ramp of unary calls (1000 calls/s, x1.25 every 4 s) that
+    /// reports the knee in proofs/s.
     Max,
 }
 
@@ -86,7 +91,7 @@ impl Scenario {
                     pace: Pace::Closed { callers: 2 },
                     limits: Limits {
                         duration: secs(20.0),
-                        max_calls: ((8_000 / size) as f64 * scale).ceil() as u64,
+                        max_calls: (BATCH_CALLS as f64 * scale).ceil() as u64,
                         call_timeout: Duration::from_secs(60),
                     },
                     objectives: Objectives {
@@ -96,22 +101,25 @@ impl Scenario {
                 })
                 .collect(),
             Scenario::Max => vec![Step::Ramp(RampPlan {
-                start: 500.0,
+                start: 1000.0,
                 factor: 1.25,
-                max_steps: 12,
-                step: secs(8.0),
+                max_steps: 8,
+                step: secs(4.0),
                 p99_ms: 50.0,
                 max_error_rate: 0.0,
             })],
         }
     }
 
-    /// About how many fresh proofs the scenario sends at full scale (to size the fixtures).
-    pub fn proofs_needed(self) -> usize {
+    /// The material the scenario needs at `scale` for its proofs to be fresh work.
+    pub fn shape(self, statements: usize, scale: f64) -> Shape {
+        let scale = scale.clamp(0.001, 1.0);
+        let scaled = |n: f64| (n * scale).ceil() as usize;
         match self {
-            Scenario::Pilot => 18_000,
-            Scenario::Batch => 8_000,
-            Scenario::Max => 16_000,
+            Scenario::Pilot => Shape::for_proofs(scaled(18_000.0), statements),
+            Scenario::Batch => Shape::for_batches(3 * scaled(BATCH_CALLS as f64), 500),
+            // Eight 4 s steps from 1000 calls/s, x1.25 each: about 64,000 calls.
+            Scenario::Max => Shape::for_proofs(scaled(64_000.0), statements),
         }
     }
 }

@@ -10,7 +10,7 @@ use zktx_circuits::Tier;
 use zktx_loadtest::client::{Client, Target, Transport};
 use zktx_loadtest::driver::{Driver, Limits, Pace};
 use zktx_loadtest::fixtures::FixtureCache;
-use zktx_loadtest::material::{self, TenantKeys};
+use zktx_loadtest::material::{self, Shape, TenantKeys};
 use zktx_loadtest::mix::Mix;
 use zktx_loadtest::report::Objectives;
 use zktx_loadtest::scenario::{Scenario, Step};
@@ -135,9 +135,9 @@ async fn load(args: Args) -> anyhow::Result<()> {
         Some(scenario) => scenario.steps(args.scale),
         None => vec![custom_step(&args)?],
     };
-    let needed = match args.scenario {
-        Some(scenario) => (scenario.proofs_needed() as f64 * args.scale.clamp(0.0, 1.0)) as usize,
-        None => step_proofs(&steps[0]),
+    let shape = match args.scenario {
+        Some(scenario) => scenario.shape(args.statements, args.scale),
+        None => custom_shape(&steps[0], args.statements),
     };
     let cache = FixtureCache::new(
         args.fixtures
@@ -155,7 +155,7 @@ async fn load(args: Args) -> anyhow::Result<()> {
         Step::Ramp(_) => Transport::Unary,
     };
     let material = tokio::task::block_in_place(|| {
-        material::build(&cache, &keys, args.tier, args.statements, tenants, needed)
+        material::build(&cache, &keys, args.tier, args.statements, tenants, shape)
     })?;
     let stream_key = material.keys[0].clone();
     let material = Arc::new(material);
@@ -205,16 +205,17 @@ async fn load(args: Args) -> anyhow::Result<()> {
                     s.report.print();
                     println!("  held        {}", s.held);
                 }
+                println!("\nramp stopped: {}", ramp.stopped);
                 match ramp.knee_proofs_per_sec {
                     Some(knee) => {
                         println!(
-                            "\nknee: {knee:.0} proofs/s held with p99 <= {} ms",
+                            "knee: {knee:.0} proofs/s held with p99 <= {} ms",
                             plan.p99_ms
                         )
                     }
                     None => {
-                        println!("\nknee: none (the first step did not hold)");
-                        missed.push("max: no step held".into());
+                        println!("knee: none");
+                        missed.push(format!("max: no step held ({})", ramp.stopped));
                     }
                 }
                 reports.push(serde_json::to_value(&ramp)?);
@@ -287,20 +288,19 @@ fn pace_name(pace: Pace) -> String {
     }
 }
 
-fn step_proofs(step: &Step) -> usize {
+/// The material a custom run needs for its proofs to be fresh work (capped:
+/// beyond it, answers are replays and reports count them).
+fn custom_shape(step: &Step, statements: usize) -> Shape {
     match step {
         Step::Run {
-            transport, limits, ..
-        } => {
-            let per_call = match transport {
-                Transport::Batch(n) => *n,
-                _ => 1,
-            };
-            (limits.max_calls as usize)
-                .saturating_mul(per_call)
-                .min(1_000_000)
+            transport: Transport::Batch(n),
+            limits,
+            ..
+        } => Shape::for_batches(limits.max_calls.min(4_096) as usize, *n),
+        Step::Run { limits, .. } => {
+            Shape::for_proofs(limits.max_calls.min(1_000_000) as usize, statements)
         }
-        Step::Ramp(_) => 16_000,
+        Step::Ramp(_) => Shape::for_proofs(64_000, statements),
     }
 }
 

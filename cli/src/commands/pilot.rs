@@ -17,7 +17,7 @@ use zktx_loadtest::chaos::{self, DisconnectReport};
 use zktx_loadtest::client::{authed, submission, Client, Transport};
 use zktx_loadtest::driver::Driver;
 use zktx_loadtest::fixtures::FixtureCache;
-use zktx_loadtest::material::{self, TenantKeys};
+use zktx_loadtest::material::{self, Shape, TenantKeys};
 use zktx_loadtest::partners::{self, Attempt};
 use zktx_loadtest::process::{Ready, ServerProcess};
 use zktx_loadtest::scenario::{Scenario, Step};
@@ -157,20 +157,16 @@ async fn pilot(args: Args) -> anyhow::Result<()> {
     step("pilot load");
     let fixtures = FixtureCache::new(data_dir.join("loadtest-fixtures"));
     let scale = args.load_scale.clamp(0.01, 1.0);
-    let chaos_proofs = if args.no_chaos { 0 } else { 4_000 };
-    let needed = (Scenario::Pilot.proofs_needed() as f64 * scale) as usize + chaos_proofs;
+    let mut shape = Scenario::Pilot.shape(args.statements, scale);
+    if !args.no_chaos {
+        // The chaos runs send about 4000 more fresh proofs.
+        shape.tenants += Shape::for_proofs(4_000, args.statements).tenants;
+    }
     let tenants = TenantKeys::sandbox(server.data_dir())?;
     // The load runs at the smallest sandbox tier: verification costs the same at every tier.
     let load_tier = Tier::new(zktx_server::sandbox::SANDBOX_TIERS[0])?;
     let material = Arc::new(tokio::task::block_in_place(|| {
-        material::build(
-            &fixtures,
-            &keys,
-            load_tier,
-            args.statements,
-            tenants,
-            needed,
-        )
+        material::build(&fixtures, &keys, load_tier, args.statements, tenants, shape)
     })?);
     let client = Arc::new(Client::connect(ready.target, 4, Transport::Unary, "").await?);
     let max_batch = client.max_batch(&material.keys[0]).await?;

@@ -8,7 +8,7 @@ use zktx_circuits::Tier;
 use zktx_loadtest::client::{Client, Target, Transport};
 use zktx_loadtest::driver::{Driver, Limits, Pace};
 use zktx_loadtest::fixtures::FixtureCache;
-use zktx_loadtest::material::{self, TenantKeys};
+use zktx_loadtest::material::{self, Shape, TenantKeys};
 use zktx_loadtest::mix::Mix;
 use zktx_loadtest::report::Objectives;
 use zktx_prover::{generate_keys, KeyDir, KeySource};
@@ -66,7 +66,14 @@ async fn every_transport_gets_the_whole_mix_answered_as_it_must() {
         capped: Some(capped),
     };
     let material = tokio::task::block_in_place(|| {
-        material::build(&cache, &keys, tier, 6, tenants.clone(), 24)
+        material::build(
+            &cache,
+            &keys,
+            tier,
+            6,
+            tenants.clone(),
+            Shape::for_proofs(24, 6),
+        )
     })
     .unwrap();
     let material = Arc::new(material);
@@ -143,7 +150,13 @@ async fn every_transport_gets_the_whole_mix_answered_as_it_must() {
         .run("closed", Pace::Closed { callers: 3 }, limits, false)
         .await;
     assert_eq!(report.calls, 30);
-    assert_eq!(report.answers["valid"]["valid"], 30);
+    // The 24 fresh (tenant, statement) pairs were used up above: the rest are replays.
+    let valid = &report.answers["valid"];
+    assert_eq!(valid.values().sum::<u64>(), 30, "{valid:?}");
+    assert_eq!(
+        valid.get("valid (replay)").copied().unwrap_or(0),
+        report.replays
+    );
     assert_eq!(report.error_rate, 0.0);
     server.shutdown().await;
 }
