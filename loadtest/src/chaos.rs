@@ -240,30 +240,28 @@ pub async fn disconnects(
         max_calls: (rate * duration.as_secs_f64()).ceil() as u64,
         call_timeout: Duration::from_secs(30),
     };
-    let warm = Driver::new(
-        client.clone(),
-        material.clone(),
-        Transport::Unary,
-        Mix::valid_only(),
-        max_batch,
-    );
-    let warmed = warm
-        .run("warm-up", Pace::Open { rate }, limits, false)
-        .await;
+    // The same load twice: valid calls only (the baseline), then half of them hanging up.
+    let mut runs = Vec::new();
+    for (name, mix) in [
+        ("warm-up", Mix::valid_only()),
+        (
+            "disconnects",
+            "valid=1,disconnect=1".parse().expect("a valid mix"),
+        ),
+    ] {
+        let driver = Driver::new(
+            client.clone(),
+            material.clone(),
+            Transport::Unary,
+            mix,
+            max_batch,
+        );
+        runs.push(driver.run(name, Pace::Open { rate }, limits, false).await);
+    }
+    let (warmed, run) = (&runs[0], &runs[1]);
     let baseline = warmed
         .server_after
         .ok_or_else(|| LoadError::Server("no metrics from the server".into()))?;
-    let mix: Mix = "valid=1,disconnect=1".parse().expect("a valid mix");
-    let driver = Driver::new(
-        client.clone(),
-        material.clone(),
-        Transport::Unary,
-        mix,
-        max_batch,
-    );
-    let run = driver
-        .run("disconnects", Pace::Open { rate }, limits, false)
-        .await;
     let requests_abandoned = run
         .answers
         .get("disconnect")

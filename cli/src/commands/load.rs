@@ -106,12 +106,7 @@ pub struct Args {
 
 /// Runs `zktx load`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("zktx-load")
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(load(args))
+    super::block_on("zktx-load", load(args))?
 }
 
 async fn load(args: Args) -> anyhow::Result<()> {

@@ -20,3 +20,13 @@ pub fn parse_tier(text: &str) -> Result<zktx_circuits::Tier, String> {
         .map_err(|_| format!("{text:?} is not a whole number"))?;
     zktx_circuits::Tier::new(capacity).map_err(|e| e.to_string())
 }
+
+/// Runs `future` on a multi-threaded tokio runtime whose threads are named `thread_name`.
+pub fn block_on<F: std::future::Future>(thread_name: &str, future: F) -> anyhow::Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name(thread_name)
+        .build()
+        .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?;
+    Ok(runtime.block_on(future))
+}

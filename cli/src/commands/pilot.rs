@@ -66,12 +66,7 @@ struct Check {
 
 /// Runs `zktx pilot`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("zktx-pilot")
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(pilot(args))
+    super::block_on("zktx-pilot", pilot(args))?
 }
 
 fn step(title: &str) {

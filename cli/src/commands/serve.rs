@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use figment::providers::Serialized;
 use serde::Serialize;
 use zktx_server::{start, ServerConfig};
@@ -85,12 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
     ));
     let config = ServerConfig::from_figment(figment)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("zktx-io")
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async move {
+    super::block_on("zktx-io", async move {
         let server = start(config).await?;
         print_banner(&server);
         if let Some(path) = &args.ready_file {
@@ -106,7 +100,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("zktx: shutting down (finishing queued proofs, flushing the store)");
         server.shutdown().await;
         anyhow::Ok(())
-    })
+    })?
 }
 
 fn print_banner(server: &zktx_server::RunningServer) {
