@@ -46,7 +46,7 @@ pub struct Limits {
 }
 
 /// The proofs and keys a run sends: per load tenant, distinct re-randomised
-/// proofs of distinct statements, so that valid proofs are fresh work (no
+/// proofs cycling over the statements, so that valid proofs are fresh work (no
 /// replay, no cache hit) until a tenant's proofs run out and wrap around.
 pub struct Material {
     /// The tenants' API keys.
@@ -193,10 +193,10 @@ impl Driver {
             let due = ((elapsed.as_secs_f64() * rate) as u64 + 1).min(limits.max_calls);
             for i in sent..due {
                 let scheduled = started + Duration::from_secs_f64(i as f64 / rate);
-                let call = self.call(i as usize);
-                let (recorder, bar, timeout) = (recorder.clone(), bar.clone(), limits.call_timeout);
+                let call = self.call(i as usize, limits.call_timeout);
+                let (recorder, bar) = (recorder.clone(), bar.clone());
                 tasks.spawn(async move {
-                    let (kind, answers) = bounded(call, timeout).await;
+                    let (kind, answers) = call.await;
                     recorder.record(kind, scheduled.elapsed(), &answers);
                     bar.inc(1);
                 });
@@ -228,7 +228,7 @@ impl Driver {
                         return;
                     }
                     let sent = Instant::now();
-                    let (kind, answers) = bounded(this.call(i), limits.call_timeout).await;
+                    let (kind, answers) = this.call(i, limits.call_timeout).await;
                     recorder.record(kind, sent.elapsed(), &answers);
                     bar.inc(1);
                 }
@@ -237,10 +237,12 @@ impl Driver {
         while tasks.join_next().await.is_some() {}
     }
 
-    /// Call `i` of the run: its kind is drawn from the mix (deterministic in `i`).
+    /// Call `i` of the run: its kind is drawn from the mix (deterministic in
+    /// `i`); a call not answered within `timeout` counts as DEADLINE_EXCEEDED.
     fn call(
         &self,
         i: usize,
+        timeout: Duration,
     ) -> impl std::future::Future<Output = (Kind, Vec<Answer>)> + Send + 'static {
         let mut rng =
             ChaCha20Rng::seed_from_u64(self.seed ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
@@ -316,7 +318,10 @@ impl Driver {
                 let gone = hang_up(call, Duration::from_millis(1)).await;
                 return (kind, vec![gone; items.len()]);
             }
-            let mut answers = client.send(transport, i, &key, &items, batch).await;
+            let call = client.send(transport, i, &key, &items, batch);
+            let mut answers = tokio::time::timeout(timeout, call)
+                .await
+                .unwrap_or_else(|_| vec![Answer::Status("DEADLINE_EXCEEDED"); items.len()]);
             if kind == Kind::Oversized {
                 // Refused as a whole: one answer for the call, not one per proof.
                 answers.truncate(1);
@@ -346,17 +351,6 @@ impl Driver {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-    }
-}
-
-/// A call bounded by `timeout`; a call that runs out is counted DEADLINE_EXCEEDED.
-async fn bounded(
-    call: impl std::future::Future<Output = (Kind, Vec<Answer>)>,
-    timeout: Duration,
-) -> (Kind, Vec<Answer>) {
-    match tokio::time::timeout(timeout, call).await {
-        Ok(done) => done,
-        Err(_) => (Kind::Valid, vec![Answer::Status("DEADLINE_EXCEEDED")]),
     }
 }
 
