@@ -93,24 +93,19 @@ impl Engine for Arkworks {
         Bls12_381::multi_miller_loop(a.iter().copied(), b.iter().copied()).0
     }
 
-    fn key_terms(key: &ArkworksKey, sum_r: Fr, input_sums: &[Fr], sum_rc: G1Projective) -> Fq12 {
+    fn input_terms(key: &ArkworksKey, sum_r: Fr, input_sums: &[Fr]) -> Fq12 {
         let scalars: Vec<Fr> = std::iter::once(sum_r)
             .chain(input_sums.iter().copied())
             .collect();
         let g1 = G1Projective::normalize_batch(&[
             key.alpha * sum_r,
             input_combination(&key.ic, &scalars),
-            sum_rc,
         ]);
-        Bls12_381::multi_miller_loop(
-            g1,
-            [
-                key.neg_beta.clone(),
-                key.neg_gamma.clone(),
-                key.neg_delta.clone(),
-            ],
-        )
-        .0
+        Bls12_381::multi_miller_loop(g1, [key.neg_beta.clone(), key.neg_gamma.clone()]).0
+    }
+
+    fn c_term(key: &ArkworksKey, sum_rc: G1Projective) -> Fq12 {
+        Bls12_381::multi_miller_loop([sum_rc.into_affine()], [key.neg_delta.clone()]).0
     }
 
     fn mul(a: Fq12, b: Fq12) -> Fq12 {

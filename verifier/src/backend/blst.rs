@@ -172,12 +172,18 @@ impl Engine for Blst {
         blst_fp12::miller_loop_n(b, a)
     }
 
-    fn key_terms(key: &BlstKey, sum_r: Fr, input_sums: &[Fr], sum_rc: blst_p1) -> blst_fp12 {
-        let alpha = std::slice::from_ref(&key.alpha).mult(&scalar_bytes([sum_r]), FR_BITS);
+    fn input_terms(key: &BlstKey, sum_r: Fr, input_sums: &[Fr]) -> blst_fp12 {
+        // Σr is a sum of 128-bit scalars: multiply by its own length, not 255 bits.
+        let sum_r_bits = (sum_r.into_bigint().num_bits() as usize).max(1);
+        let alpha = std::slice::from_ref(&key.alpha).mult(&scalar_bytes([sum_r]), sum_r_bits);
         let scalars = scalar_bytes(std::iter::once(sum_r).chain(input_sums.iter().copied()));
         let inputs = key.ic.as_slice().mult(&scalars, FR_BITS);
-        let g1 = to_affine(&[alpha, inputs, sum_rc]);
-        miller_skipping_identity(&g1, &[key.neg_beta, key.neg_gamma, key.neg_delta])
+        let g1 = to_affine(&[alpha, inputs]);
+        miller_skipping_identity(&g1, &[key.neg_beta, key.neg_gamma])
+    }
+
+    fn c_term(key: &BlstKey, sum_rc: blst_p1) -> blst_fp12 {
+        miller_skipping_identity(&to_affine(&[sum_rc]), &[key.neg_delta])
     }
 
     fn mul(a: blst_fp12, b: blst_fp12) -> blst_fp12 {

@@ -102,9 +102,13 @@ pub(crate) trait Engine: Sized + 'static {
     /// The product of the Miller loops `e(aᵢ, bᵢ)`.
     fn miller(a: &[Self::G1], b: &[Self::G2]) -> Self::Ml;
 
-    /// The Miller loop of the key's three terms for a batch with these sums:
-    /// `e(Σr·α, −β) · e(Σr·IC₀ + Σⱼ (Σᵢ rᵢxᵢⱼ)·ICⱼ, −γ) · e(ΣrC, −δ)`.
-    fn key_terms(key: &Self::Key, sum_r: Fr, input_sums: &[Fr], sum_rc: Self::G1Sum) -> Self::Ml;
+    /// The Miller loop of the key's two terms that need no proof point, for a
+    /// batch with these sums: `e(Σr·α, −β) · e(Σr·IC₀ + Σⱼ (Σᵢ rᵢxᵢⱼ)·ICⱼ, −γ)`.
+    /// The batch verifier computes it while the proofs' Miller loops run.
+    fn input_terms(key: &Self::Key, sum_r: Fr, input_sums: &[Fr]) -> Self::Ml;
+
+    /// The Miller loop of the key's last term, `e(ΣrC, −δ)`.
+    fn c_term(key: &Self::Key, sum_rc: Self::G1Sum) -> Self::Ml;
 
     /// The product of two Miller-loop values.
     fn mul(a: Self::Ml, b: Self::Ml) -> Self::Ml;
