@@ -1,7 +1,8 @@
 //! The embedded store (SQLite in WAL mode): tenants, receipts and usage events.
 //!
 //! Writes go through one writer thread that commits whatever has queued up in
-//! one transaction (group commit) with `synchronous = FULL`; a caller's
+//! one transaction (group commit) with `synchronous = FULL`, waiting briefly
+//! for more while rows keep arriving (`GROUP_COMMIT_GAP`); a caller's
 //! [`Store::commit`] resolves only after its rows are on disk, so a receipt is
 //! durable before its response is sent. Reads use their own connection.
 
@@ -11,6 +12,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{mpsc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -20,6 +22,13 @@ pub use migrations::SCHEMA_VERSION;
 
 /// The most rows one group commit takes.
 const GROUP_COMMIT_MAX: usize = 4096;
+/// A group commit waits for more rows while they keep arriving within this
+/// gap: the callers of one micro-batch hand in their receipts over a
+/// millisecond or so, and one transaction for all of them writes each
+/// index page once and wakes the callers together.
+const GROUP_COMMIT_GAP: Duration = Duration::from_micros(250);
+/// The longest a group commit waits for more rows after its first.
+const GROUP_COMMIT_LINGER: Duration = Duration::from_millis(2);
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -224,10 +233,12 @@ fn row_to_receipt(row: &rusqlite::Row<'_>) -> rusqlite::Result<Receipt> {
 
 fn write_loop(mut conn: Connection, rx: mpsc::Receiver<WriteJob>, usage_hook: UsageHook) {
     while let Ok(first) = rx.recv() {
+        let linger_until = Instant::now() + GROUP_COMMIT_LINGER;
         let mut jobs = vec![first];
         let mut rows = jobs[0].records.len();
         while rows < GROUP_COMMIT_MAX {
-            match rx.try_recv() {
+            let wait = GROUP_COMMIT_GAP.min(linger_until.saturating_duration_since(Instant::now()));
+            match rx.recv_timeout(wait) {
                 Ok(job) => {
                     rows += job.records.len();
                     jobs.push(job);
