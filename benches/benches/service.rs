@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 use zktx_benches::proof_items;
 use zktx_circuits::Tier;
 use zktx_loadtest::client::{authed, submission};
+use zktx_loadtest::wire::UnaryChannel;
 use zktx_proto::v1;
 use zktx_prover::{generate_keys, KeyDir, KeySource};
 use zktx_server::config::{Plan, ServerConfig, TenantConfig};
@@ -152,6 +153,57 @@ async fn connections(
     clients
 }
 
+/// The unary client: the load generator's lean gRPC client (one HEADERS and
+/// one DATA frame per call), or tonic's with `ZKTX_BENCH_CLIENT=tonic`.
+#[derive(Clone)]
+enum Caller {
+    Lean(UnaryChannel),
+    Tonic(v1::verifier_client::VerifierClient<tonic::transport::Channel>),
+}
+
+impl Caller {
+    async fn all(addr: std::net::SocketAddr) -> Vec<Caller> {
+        if std::env::var("ZKTX_BENCH_CLIENT").as_deref() == Ok("tonic") {
+            return connections(addr)
+                .await
+                .into_iter()
+                .map(Caller::Tonic)
+                .collect();
+        }
+        let mut callers = Vec::new();
+        for _ in 0..env_usize("ZKTX_BENCH_CONNECTIONS", CONNECTIONS).max(1) {
+            callers.push(Caller::Lean(
+                UnaryChannel::connect(addr).await.expect("connect"),
+            ));
+        }
+        callers
+    }
+
+    /// One `Verify` call by the tenant with API key `key`; its verdict.
+    async fn verify(&mut self, item: &BatchItem, key: &str) -> i32 {
+        let request = v1::VerifyRequest {
+            submission: Some(submission(item)),
+        };
+        let response = match self {
+            Caller::Tonic(client) => client
+                .verify(authed(request, key))
+                .await
+                .map(|r| r.into_inner()),
+            Caller::Lean(channel) => {
+                let bearer = format!("Bearer {key}");
+                channel
+                    .unary::<_, v1::VerifyResponse>(
+                        "/zktx.v1.Verifier/Verify",
+                        &request,
+                        &[("authorization", bearer.as_str())],
+                    )
+                    .await
+            }
+        };
+        response.expect("verify").verdict
+    }
+}
+
 /// Open loop: request `i` is due at `start + i / rate`, whatever the server is
 /// doing, and its latency counts from that due time (no coordinated omission).
 async fn unary_open(
@@ -162,7 +214,7 @@ async fn unary_open(
     name: String,
 ) -> Phase {
     let (server, _data) = start_server(keys, tenants).await;
-    let clients = connections(server.grpc_addr).await;
+    let clients = Caller::all(server.grpc_addr).await;
     let cpu = cpu_seconds();
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(items.len());
@@ -177,14 +229,8 @@ async fn unary_open(
             );
             let scheduled = started + Duration::from_secs_f64(i as f64 / rate);
             tasks.push(tokio::spawn(async move {
-                let request = v1::VerifyRequest {
-                    submission: Some(submission(&items[i])),
-                };
-                let response = client
-                    .verify(authed(request, &tenants[i / STATEMENTS]))
-                    .await
-                    .expect("verify");
-                assert_eq!(response.into_inner().verdict, v1::Verdict::Valid as i32);
+                let verdict = client.verify(&items[i], &tenants[i / STATEMENTS]).await;
+                assert_eq!(verdict, v1::Verdict::Valid as i32);
                 scheduled.elapsed()
             }));
         }
@@ -225,9 +271,9 @@ async fn unary_cache_hits(
 ) -> Phase {
     let half = tenants.len() / 2;
     let (server, _data) = start_server(keys, tenants).await;
-    let clients = connections(server.grpc_addr).await;
+    let clients = Caller::all(server.grpc_addr).await;
     // warm: batch RPC with the first half of the tenants
-    let mut c0 = clients[0].clone();
+    let mut c0 = connections(server.grpc_addr).await.remove(0);
     for call in 0..half {
         let batch: Vec<_> = items[call * STATEMENTS..(call + 1) * STATEMENTS]
             .iter()
@@ -260,16 +306,10 @@ async fn unary_cache_hits(
                     return lat;
                 }
                 let t = Instant::now();
-                let r = client
-                    .verify(authed(
-                        v1::VerifyRequest {
-                            submission: Some(submission(&items[i])),
-                        },
-                        &tenants[half + i / STATEMENTS],
-                    ))
-                    .await
-                    .expect("verify");
-                assert_eq!(r.into_inner().verdict, v1::Verdict::Valid as i32);
+                let verdict = client
+                    .verify(&items[i], &tenants[half + i / STATEMENTS])
+                    .await;
+                assert_eq!(verdict, v1::Verdict::Valid as i32);
                 lat.push(t.elapsed());
             }
         }));

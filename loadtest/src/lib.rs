@@ -20,6 +20,7 @@ pub mod probe;
 pub mod process;
 pub mod report;
 pub mod scenario;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
