@@ -8,10 +8,12 @@
 //! Items are cut into chunks (by key). Each chunk's Miller-loop product and its
 //! scalar sums (`Σrᵢ`, `Σrᵢxᵢⱼ`) are computed once, in parallel, and kept: the
 //! equation over any run of chunks is the product of their Miller values times
-//! one Miller loop of three pairs per key, then one final exponentiation.
-//! `ΣrᵢCᵢ` for the whole batch is one large MSM per key (split over the
-//! threads), which costs a third of per-chunk MSMs; the per-chunk sums are only
-//! computed when the whole batch fails. Then halves are checked recursively,
+//! the Miller loops of the three key terms per key, then one final
+//! exponentiation. For the whole batch the key terms need only the scalars and
+//! the C points, so they run beside the chunks (`ΣrᵢCᵢ` as one large MSM per
+//! key, split over the threads, which costs a third of per-chunk MSMs) and
+//! only the final exponentiation is left after them. The per-chunk sums are
+//! only computed when the whole batch fails. Then halves are checked recursively,
 //! reusing the chunk products; when a half passes its sibling is known to fail.
 //! A failing chunk of one item is invalid; other failing chunks verify their
 //! items one by one. A batch of one item is verified alone (three pairs, not four).
@@ -104,9 +106,11 @@ fn scalar_sums<'m, E: Engine>(
     (sum_r, input_sums)
 }
 
-/// The key terms that need no proof point (see [`Engine::input_terms`]) for a
-/// run of jobs, one Miller loop per key; jobs of one key are adjacent.
-fn jobs_input_terms<E: Engine>(
+/// Every key term of the equation for a run of jobs (jobs of one key are
+/// adjacent): per key, the terms that need no proof point (see
+/// [`Engine::input_terms`]) and `e(ΣrᵢCᵢ, −δ)` with `ΣrᵢCᵢ` as one MSM split
+/// over the threads, which costs a third of per-chunk MSMs.
+fn jobs_key_terms<E: Engine>(
     candidates: &[Candidate<'_, E>],
     jobs: &[(Vec<usize>, Vec<u128>)],
 ) -> E::Ml {
@@ -117,11 +121,39 @@ fn jobs_input_terms<E: Engine>(
     groups
         .par_iter()
         .map(|group| {
-            let members = group.iter().flat_map(|(m, r)| m.iter().zip(r));
-            let (sum_r, input_sums) = scalar_sums(candidates, members);
-            E::input_terms(E::key_of(key_of(&group[0]).backends()), sum_r, &input_sums)
+            let key = E::key_of(key_of(&group[0]).backends());
+            let (inputs, c_term) = rayon::join(
+                || {
+                    let members = group.iter().flat_map(|(m, r)| m.iter().zip(r));
+                    let (sum_r, input_sums) = scalar_sums(candidates, members);
+                    E::input_terms(key, sum_r, &input_sums)
+                },
+                || {
+                    let c: Vec<E::G1> = group
+                        .iter()
+                        .flat_map(|(m, _)| m.iter().map(|m| candidates[*m].proof.c))
+                        .collect();
+                    let r: Vec<u128> = group.iter().flat_map(|(_, r)| r.iter().copied()).collect();
+                    E::c_term(key, split_msm::<E>(&c, &r))
+                },
+            );
+            E::mul(inputs, c_term)
         })
         .reduce(E::one, E::mul)
+}
+
+/// `Σ rᵢ·Pᵢ` as one MSM split over the pool's threads.
+fn split_msm<E: Engine>(points: &[E::G1], scalars: &[u128]) -> E::G1Sum {
+    let part = points
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1))
+        .max(1);
+    let parts: Vec<E::G1Sum> = points
+        .par_chunks(part)
+        .zip(scalars.par_chunks(part))
+        .map(|(p, r)| E::sum_scaled(p, r))
+        .collect();
+    E::sum(&parts)
 }
 
 /// Items per chunk: as large as the bound allows, because a chunk's Miller
@@ -152,41 +184,35 @@ pub(crate) fn decode_all<E: Engine>(proofs: &[&[u8]]) -> Vec<Result<DecodedProof
     proofs.par_iter().map(|bytes| E::decode(bytes)).collect()
 }
 
-/// Whether the equation holds over a run of chunks; `sum_rc` gives `ΣrᵢCᵢ`
-/// over a run of chunks of one key. `input_terms`: the chunks' key terms that
-/// need no proof point, when already computed.
-fn holds<'a, E: Engine>(
-    chunks: &[Chunk<'a, E>],
-    sum_rc: &(dyn Fn(&[Chunk<'a, E>]) -> E::G1Sum + Sync),
-    input_terms: Option<E::Ml>,
-    work: &Work,
-) -> bool {
+/// Whether the equation holds over a run of chunks. `key_terms`: every key
+/// term for exactly these chunks, when already computed; otherwise they are
+/// computed from the chunks' own sums.
+fn holds<E: Engine>(chunks: &[Chunk<'_, E>], key_terms: Option<E::Ml>, work: &Work) -> bool {
     work.batch_checks.fetch_add(1, Ordering::Relaxed);
     let items = chunks
         .iter()
         .fold(E::one(), |acc, chunk| E::mul(acc, chunk.miller));
-    // Chunks of one key are adjacent: the key's terms once per key.
-    let groups: Vec<&[Chunk<'_, E>]> = chunks.chunk_by(|x, y| Arc::ptr_eq(x.key, y.key)).collect();
-    let keys = groups
-        .par_iter()
-        .map(|group| {
-            let key = E::key_of(group[0].key.backends());
-            let c_term = E::c_term(key, sum_rc(group));
-            if input_terms.is_some() {
-                return c_term;
-            }
-            let mut sum_r = Fr::from(0u64);
-            let mut input_sums = vec![Fr::from(0u64); group[0].input_sums.len()];
-            for chunk in group.iter() {
-                sum_r += chunk.sum_r;
-                for (sum, x) in input_sums.iter_mut().zip(&chunk.input_sums) {
-                    *sum += x;
+    let keys = key_terms.unwrap_or_else(|| {
+        // Chunks of one key are adjacent: the key's terms once per key.
+        let groups: Vec<&[Chunk<'_, E>]> =
+            chunks.chunk_by(|x, y| Arc::ptr_eq(x.key, y.key)).collect();
+        groups
+            .par_iter()
+            .map(|group| {
+                let key = E::key_of(group[0].key.backends());
+                let mut sum_r = Fr::from(0u64);
+                let mut input_sums = vec![Fr::from(0u64); group[0].input_sums.len()];
+                for chunk in group.iter() {
+                    sum_r += chunk.sum_r;
+                    for (sum, x) in input_sums.iter_mut().zip(&chunk.input_sums) {
+                        *sum += x;
+                    }
                 }
-            }
-            E::mul(E::input_terms(key, sum_r, &input_sums), c_term)
-        })
-        .reduce(E::one, E::mul);
-    let keys = input_terms.map_or(keys, |terms| E::mul(keys, terms));
+                let c_term = E::c_term(key, chunk_sums(group));
+                E::mul(E::input_terms(key, sum_r, &input_sums), c_term)
+            })
+            .reduce(E::one, E::mul)
+    });
     E::holds(E::mul(items, keys))
 }
 
@@ -199,19 +225,6 @@ fn chunk_sums<E: Engine>(group: &[Chunk<'_, E>]) -> E::G1Sum {
     E::sum(&sums)
 }
 
-/// `ΣrᵢCᵢ` over a run of chunks as one MSM, split over the pool's threads.
-fn one_msm<E: Engine>(group: &[Chunk<'_, E>]) -> E::G1Sum {
-    let c: Vec<E::G1> = group.iter().flat_map(|g| g.c.iter().copied()).collect();
-    let r: Vec<u128> = group.iter().flat_map(|g| g.r.iter().copied()).collect();
-    let part = c.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
-    let parts: Vec<E::G1Sum> = c
-        .par_chunks(part)
-        .zip(r.par_chunks(part))
-        .map(|(c, r)| E::sum_scaled(c, r))
-        .collect();
-    E::sum(&parts)
-}
-
 /// The members of `chunks` that are invalid. `known_bad`: the equation over
 /// `chunks` is already known to fail.
 fn locate<E: Engine>(
@@ -220,7 +233,7 @@ fn locate<E: Engine>(
     candidates: &[Candidate<'_, E>],
     work: &Work,
 ) -> Vec<usize> {
-    if !known_bad && holds(chunks, &chunk_sums::<E>, None, work) {
+    if !known_bad && holds(chunks, None, work) {
         return Vec::new();
     }
     if let [chunk] = chunks {
@@ -240,7 +253,7 @@ fn locate<E: Engine>(
             .collect();
     }
     let (left, right) = chunks.split_at(chunks.len() / 2);
-    if holds(left, &chunk_sums::<E>, None, work) {
+    if holds(left, None, work) {
         // The whole fails and the left half holds, so the right half fails.
         locate(right, true, candidates, work)
     } else {
@@ -296,17 +309,17 @@ pub(crate) fn invalid_candidates<E: Engine>(
             (members, r)
         })
         .collect();
-    // The key terms that need no proof point run beside the proofs' Miller
-    // loops, leaving only `e(ΣrᵢCᵢ, −δ)` and the final exponentiation after them.
-    let (mut chunks, input_terms): (Vec<Chunk<'_, E>>, E::Ml) = rayon::join(
+    // The key terms (they need only the scalars and the C points) run beside
+    // the proofs' Miller loops, leaving only the final exponentiation after them.
+    let (mut chunks, key_terms): (Vec<Chunk<'_, E>>, E::Ml) = rayon::join(
         || {
             jobs.par_iter()
                 .map(|(members, r)| Chunk::compute(candidates, members.clone(), r.clone()))
                 .collect()
         },
-        || jobs_input_terms(candidates, &jobs),
+        || jobs_key_terms(candidates, &jobs),
     );
-    if holds(&chunks, &one_msm::<E>, Some(input_terms), work) {
+    if holds(&chunks, Some(key_terms), work) {
         return misfits;
     }
     chunks

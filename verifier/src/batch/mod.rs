@@ -150,15 +150,24 @@ impl BatchVerifier {
         let mut invalid = equation::invalid_candidates::<E>(&candidates, &work)
             .into_iter()
             .peekable();
-        for (c, i) in candidate_item.iter().enumerate() {
-            let verdict = match invalid.next_if_eq(&c) {
+        let verdicts: Vec<Verdict> = (0..candidate_item.len())
+            .map(|c| match invalid.next_if_eq(&c) {
                 Some(_) => Verdict::Invalid(Invalid::Rejected),
                 None => Verdict::Valid,
-            };
+            })
+            .collect();
+        if let Some(cache) = &self.cache {
+            // On the pool's threads, not one: the inserts would otherwise run serially.
+            candidate_item
+                .par_iter()
+                .zip(&verdicts)
+                .for_each(|(i, verdict)| {
+                    let entry = resolved[*i].as_ref().expect("candidates are resolved");
+                    cache.insert(entry.verdict_key, verdict);
+                });
+        }
+        for (i, verdict) in candidate_item.iter().zip(verdicts) {
             let entry = resolved[*i].as_ref().expect("candidates are resolved");
-            if let Some(cache) = &self.cache {
-                cache.insert(entry.verdict_key, &verdict);
-            }
             triage.outcomes[*i] = Some(ItemOutcome {
                 verdict,
                 statement: Some(entry.statement),
