@@ -3,7 +3,8 @@
 //! 1. `direct`: [`BatchVerifier`] on the proofs in batches of the
 //!    micro-batcher's size (256), 2 threads, blst: the ceiling.
 //! 2. `unary`: every proof as its own gRPC `Verify` call over loopback (4
-//!    connections), through the micro-batcher, each answered with a durable
+//!    connections, the load generator's lean client: HEADERS and one DATA
+//!    frame per call), through the micro-batcher, each answered with a durable
 //!    signed receipt; open loop at 0.60, 0.70 and 0.90 of the direct rate of
 //!    the same round, latency counted from each request's due time.
 //! 3. `batch-rpc`: `VerifyBatch` calls of 100 proofs, 8 in flight.
@@ -23,7 +24,8 @@
 //! `ZKTX_BENCH_MAX_BATCH` and `ZKTX_BENCH_MAX_AGE_MS` the micro-batcher's
 //! closing size and age (defaults 256 and 2, the server's defaults);
 //! `ZKTX_BENCH_UNARY_RATES` the open-loop fractions (default `0.6,0.7,0.9`),
-//! `ZKTX_BENCH_CONNECTIONS` the client's connections (default 4) and
+//! `ZKTX_BENCH_CONNECTIONS` the client's connections (default 4),
+//! `ZKTX_BENCH_CLIENT=tonic` tonic's client for the unary phases and
 //! `ZKTX_BENCH_DIRECT_BATCH` the direct phase's batch size (default 256).
 //! Each unary phase also prints the server's batch count, mean batch size and
 //! verification time per proof (stderr).
