@@ -68,9 +68,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Held to the end of `main`: dropping it flushes the log writer.
+    let mut _log_guard = None;
     if matches!(cli.command, Command::Serve(_)) {
         // The service logs JSON lines (request ids, no private data).
-        let _ = zktx_server::telemetry::init_json_logs();
+        _log_guard = zktx_server::telemetry::init_json_logs().ok();
     } else {
         tracing_subscriber::fmt()
             .with_writer(std::io::stderr)

@@ -5,6 +5,8 @@
 
 use std::time::Instant;
 
+pub use tracing_appender::non_blocking::WorkerGuard;
+
 use crate::metrics::Metrics;
 
 /// The default log filter: our crates at `info`, everything else at `warn`.
@@ -15,17 +17,30 @@ pub const DEFAULT_FILTER: &str =
 
 /// Installs the process's JSON log subscriber (binaries only; filter from
 /// `ZKTX_LOG`, default [`DEFAULT_FILTER`]). Returns an error if one is already installed.
-pub fn init_json_logs() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+///
+/// Lines go to standard error through a writer thread, so a request never
+/// waits on a `write` (or on a slow reader of the pipe): the request path only
+/// formats its line. The writer buffers what has queued up and flushes when
+/// the queue is empty. It never drops a line (a full queue makes the logger
+/// wait instead). Keep the returned guard until exit: dropping it flushes.
+/// A `kill -9` loses the lines still queued, at most the last few
+/// milliseconds' worth; receipts and usage live in the store, not the log.
+pub fn init_json_logs() -> Result<WorkerGuard, Box<dyn std::error::Error + Send + Sync>> {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("zktx-log-writer")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     tracing_subscriber::fmt()
         .json()
         .with_current_span(false)
         .with_span_list(false)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ZKTX_LOG")
                 .unwrap_or_else(|_| DEFAULT_FILTER.into()),
         )
-        .try_init()
+        .try_init()?;
+    Ok(guard)
 }
 
 /// A fresh request id (16 hex digits), unless the caller sent a usable one.

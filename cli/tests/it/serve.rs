@@ -344,5 +344,7 @@ fn sigkill_mid_load_loses_no_received_receipt_and_usage_matches_the_store() {
     assert!(child.wait().unwrap().success());
     let log = std::fs::read_to_string(dir.join("server.log")).unwrap();
     assert!(log.contains("queue drained, store flushed"));
+    // Request lines reach the file through the log writer thread.
+    assert!(log.contains("\"request_id\":"), "request lines are logged");
     assert!(!log.contains(&key), "the API key never reaches the log");
 }
