@@ -69,10 +69,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Held to the end of `main`: dropping it flushes the log writer.
-    let mut _log_guard = None;
-    if matches!(cli.command, Command::Serve(_)) {
+    let _log_guard = if matches!(cli.command, Command::Serve(_)) {
         // The service logs JSON lines (request ids, no private data).
-        _log_guard = zktx_server::telemetry::init_json_logs().ok();
+        zktx_server::telemetry::init_json_logs().ok()
     } else {
         tracing_subscriber::fmt()
             .with_writer(std::io::stderr)
@@ -81,7 +80,8 @@ fn main() -> ExitCode {
                     .unwrap_or_else(|_| "warn".into()),
             )
             .init();
-    }
+        None
+    };
     let result = match cli.command {
         Command::Commit(args) => commands::commit::run(args),
         Command::Setup(args) => commands::setup::run(args),

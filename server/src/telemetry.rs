@@ -18,11 +18,11 @@ pub const DEFAULT_FILTER: &str =
 /// Installs the process's JSON log subscriber (binaries only; filter from
 /// `ZKTX_LOG`, default [`DEFAULT_FILTER`]). Returns an error if one is already installed.
 ///
-/// Lines go to standard error through a writer thread, so a request never
-/// waits on a `write` (or on a slow reader of the pipe): the request path only
-/// formats its line. The writer buffers what has queued up and flushes when
-/// the queue is empty. It never drops a line (a full queue makes the logger
-/// wait instead). Keep the returned guard until exit: dropping it flushes.
+/// Lines go to standard error through a writer thread, so the request path
+/// only formats its line and does not `write`. The writer buffers what has
+/// queued up and flushes when the queue is empty. It never drops a line: a
+/// request waits only once the writer is 128,000 lines behind (a reader of the
+/// pipe that has stalled for that long). Keep the returned guard until exit: dropping it flushes.
 /// A `kill -9` loses the lines still queued, at most the last few
 /// milliseconds' worth; receipts and usage live in the store, not the log.
 pub fn init_json_logs() -> Result<WorkerGuard, Box<dyn std::error::Error + Send + Sync>> {
