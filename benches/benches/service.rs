@@ -5,7 +5,7 @@
 //! 2. `unary`: every proof as its own gRPC `Verify` call over loopback (4
 //!    connections, the load generator's lean client: HEADERS and one DATA
 //!    frame per call), through the micro-batcher, each answered with a durable
-//!    signed receipt; open loop at 0.60, 0.70 and 0.90 of the direct rate of
+//!    signed receipt; open loop at 0.50, 0.60, 0.70 and 0.90 of the direct rate of
 //!    the same round, latency counted from each request's due time.
 //! 3. `batch-rpc`: `VerifyBatch` calls of 100 proofs, 8 in flight.
 //! 4. `unary cache hits`: unary calls (128 in flight) whose verdicts are all in
@@ -20,10 +20,13 @@
 //! per-iteration time. Rounds of all phases (`ZKTX_BENCH_ROUNDS`, default 3)
 //! run back to back and the median round is reported, because this machine has
 //! noisy neighbours. Prints tables and writes `target/zktx-bench/service.json`.
-//! `ZKTX_BENCH_PROOFS` sets the number of proofs (default 4000, a multiple of 100);
+//! `ZKTX_BENCH_PROOFS` sets the number of proofs (default 12000, a multiple of 100:
+//! each unary phase then lasts 4 to 6 s, long enough for the queue to settle;
+//! phases of 4000 proofs lasted about 1.5 s and reported about half the p99 of
+//! the same rate held longer);
 //! `ZKTX_BENCH_MAX_BATCH` and `ZKTX_BENCH_MAX_AGE_MS` the micro-batcher's
 //! closing size and age (defaults 256 and 2, the server's defaults);
-//! `ZKTX_BENCH_UNARY_RATES` the open-loop fractions (default `0.6,0.7,0.9`),
+//! `ZKTX_BENCH_UNARY_RATES` the open-loop fractions (default `0.5,0.6,0.7,0.9`),
 //! `ZKTX_BENCH_CONNECTIONS` the client's connections (default 4),
 //! `ZKTX_BENCH_CLIENT=tonic` tonic's client for the unary phases and
 //! `ZKTX_BENCH_DIRECT_BATCH` the direct phase's batch size (default 256).
@@ -51,7 +54,7 @@ const CONNECTIONS: usize = 4;
 /// Batch calls in flight: enough that the next batch is queued while one verifies.
 const BATCH_INFLIGHT: usize = 8;
 /// Open-loop unary rates, as fractions of the direct rate of the same round.
-const UNARY_RATES: [f64; 3] = [0.60, 0.70, 0.90];
+const UNARY_RATES: [f64; 4] = [0.50, 0.60, 0.70, 0.90];
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -97,6 +100,13 @@ struct Phase {
     p50_ms: f64,
     p99_ms: f64,
     max_ms: f64,
+}
+
+impl Phase {
+    /// CPU time per proof, in µs (client included for the service's phases).
+    fn cpu_us_per_proof(&self) -> f64 {
+        self.cores_busy * 1e6 / self.proofs_per_sec
+    }
 }
 
 async fn start_server(
@@ -438,7 +448,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let count = env_usize("ZKTX_BENCH_PROOFS", 4_000) / STATEMENTS * STATEMENTS;
+    let count = env_usize("ZKTX_BENCH_PROOFS", 12_000) / STATEMENTS * STATEMENTS;
     let dir = tempfile::tempdir().expect("temp dir");
     let keys = KeyDir::new(dir.path().join("keys"));
     let generated = generate_keys(
@@ -506,6 +516,7 @@ fn main() {
                 "phase": p.name, "offered_per_sec": p.offered, "proofs_per_sec": p.proofs_per_sec,
                 "ratio_to_direct": p.proofs_per_sec / median[0].proofs_per_sec,
                 "p50_ms": p.p50_ms, "p99_ms": p.p99_ms, "max_ms": p.max_ms, "cores_busy": p.cores_busy,
+                "cpu_us_per_proof": p.cpu_us_per_proof(),
                 "mean_ms": p.mean_ms, "server_mean_ms": p.server_mean_ms,
                 "held_under_50ms": p.offered.map(|_| held(p)),
             })
@@ -543,7 +554,7 @@ fn main() {
 fn print_table(phases: &[Phase]) {
     let direct = phases[0].proofs_per_sec;
     println!(
-        "{:<36} {:>10} {:>9} {:>9} {:>9} {:>9} {:>6} {:>8} {:>8}",
+        "{:<36} {:>10} {:>9} {:>9} {:>9} {:>9} {:>6} {:>7} {:>8} {:>8}",
         "phase",
         "proofs/s",
         "vs direct",
@@ -551,12 +562,13 @@ fn print_table(phases: &[Phase]) {
         "p99 ms",
         "max ms",
         "cores",
+        "cpu µs",
         "mean ms",
         "srv mean"
     );
     for phase in phases {
         println!(
-            "{:<36} {:>10.0} {:>9.2} {:>9.1} {:>9.1} {:>9.1} {:>6.2} {:>8.1} {:>8}",
+            "{:<36} {:>10.0} {:>9.2} {:>9.1} {:>9.1} {:>9.1} {:>6.2} {:>7.0} {:>8.1} {:>8}",
             phase.name,
             phase.proofs_per_sec,
             phase.proofs_per_sec / direct,
@@ -564,11 +576,13 @@ fn print_table(phases: &[Phase]) {
             phase.p99_ms,
             phase.max_ms,
             phase.cores_busy,
+            phase.cpu_us_per_proof(),
             phase.mean_ms,
             phase
                 .server_mean_ms
                 .map_or("-".to_string(), |m| format!("{m:.1}"))
         );
     }
-    println!("(latency per request, open-loop from its due time; direct: per 256-proof batch; batch-rpc: per 100-proof call, 8 calls in flight)");
+    println!("(latency per request, open-loop from its due time; direct: per 256-proof batch; batch-rpc: per 100-proof call, 8 calls in flight;");
+    println!(" cpu µs: this process's CPU time per proof, client included; its ratio to direct's in the same round is what a proof costs beyond verification)");
 }
