@@ -60,15 +60,96 @@ impl UnaryChannel {
         Req: prost::Message,
         Resp: prost::Message + Default,
     {
-        let length = request.encoded_len();
+        let message = self
+            .call(
+                path,
+                request.encoded_len(),
+                |body| request.encode(body),
+                metadata,
+            )
+            .await?;
+        Resp::decode(message).map_err(|e| Status::internal(format!("malformed response: {e}")))
+    }
+
+    /// Calls `path` with `message` sent as it is, whether or not it is valid
+    /// protobuf (for testing what a server makes of malformed requests); the
+    /// answer is the response message's bytes.
+    pub async fn unary_bytes(
+        &self,
+        path: &str,
+        message: &[u8],
+        metadata: &[(&'static str, &str)],
+    ) -> Result<Bytes, Status> {
+        self.call(
+            path,
+            message.len(),
+            |body| {
+                body.put_slice(message);
+                Ok(())
+            },
+            metadata,
+        )
+        .await
+    }
+
+    /// Calls `path` with `frames`, each sent as one length-prefixed message of
+    /// the request stream (for testing a streaming method with raw bytes). The
+    /// answer is the status that ends the call and the response's bytes.
+    pub async fn frames(
+        &self,
+        path: &str,
+        frames: &[&[u8]],
+        metadata: &[(&'static str, &str)],
+    ) -> (Status, Bytes) {
+        let mut body = BytesMut::new();
+        for frame in frames {
+            match u32::try_from(frame.len()) {
+                Ok(length) => {
+                    body.put_u8(0);
+                    body.put_u32(length);
+                    body.put_slice(frame);
+                }
+                Err(_) => {
+                    return (Status::invalid_argument("frame too large"), Bytes::new());
+                }
+            }
+        }
+        match self.send(path, body.freeze(), metadata).await {
+            Ok((status, bytes)) => (status, bytes),
+            Err(status) => (status, Bytes::new()),
+        }
+    }
+
+    /// One call: `write` puts the `length` message bytes after the prefix.
+    async fn call(
+        &self,
+        path: &str,
+        length: usize,
+        write: impl FnOnce(&mut BytesMut) -> Result<(), prost::EncodeError>,
+        metadata: &[(&'static str, &str)],
+    ) -> Result<Bytes, Status> {
         let mut body = BytesMut::with_capacity(PREFIX + length);
         body.put_u8(0);
         body.put_u32(
             u32::try_from(length).map_err(|_| Status::invalid_argument("request too large"))?,
         );
-        request
-            .encode(&mut body)
-            .map_err(|e| Status::internal(e.to_string()))?;
+        write(&mut body).map_err(|e| Status::internal(e.to_string()))?;
+        let (status, bytes) = self.send(path, body.freeze(), metadata).await?;
+        if status.code() != Code::Ok {
+            return Err(status);
+        }
+        message_of(bytes)
+    }
+
+    /// Sends `body` (gRPC frames) to `path`: the status that ends the call,
+    /// from the headers (trailers-only) or the trailers, and the response's
+    /// bytes; `Err` when there is no gRPC answer at all.
+    async fn send(
+        &self,
+        path: &str,
+        body: Bytes,
+        metadata: &[(&'static str, &str)],
+    ) -> Result<(Status, Bytes), Status> {
         let mut builder = http::Request::post(format!("http://{}{path}", self.authority))
             .header("content-type", "application/grpc")
             .header("te", "trailers");
@@ -76,7 +157,7 @@ impl UnaryChannel {
             builder = builder.header(*name, *value);
         }
         let http_request = builder
-            .body(Full::new(body.freeze()))
+            .body(Full::new(body))
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let mut send = self.send.clone();
         let response = send
@@ -86,7 +167,7 @@ impl UnaryChannel {
         // Trailers-only: an error status in the headers, no body.
         if let Some(status) = Status::from_header_map(response.headers()) {
             if status.code() != Code::Ok {
-                return Err(status);
+                return Ok((status, Bytes::new()));
             }
         }
         if response.status() != http::StatusCode::OK {
@@ -103,15 +184,12 @@ impl UnaryChannel {
         let trailers = collected.trailers().cloned().unwrap_or_default();
         let status = Status::from_header_map(&trailers)
             .ok_or_else(|| Status::internal("the response has no grpc-status"))?;
-        if status.code() != Code::Ok {
-            return Err(status);
-        }
-        decode_message(&collected.to_bytes())
+        Ok((status, collected.to_bytes()))
     }
 }
 
-/// The one length-prefixed, uncompressed message of a unary response.
-fn decode_message<Resp: prost::Message + Default>(frame: &[u8]) -> Result<Resp, Status> {
+/// The bytes of the one length-prefixed, uncompressed message of a unary response.
+fn message_of(frame: Bytes) -> Result<Bytes, Status> {
     let malformed = |why: &str| Status::internal(format!("malformed response: {why}"));
     if frame.len() < PREFIX {
         return Err(malformed("shorter than the message prefix"));
@@ -123,7 +201,7 @@ fn decode_message<Resp: prost::Message + Default>(frame: &[u8]) -> Result<Resp, 
     if frame.len() != PREFIX + length {
         return Err(malformed("length prefix does not match the body"));
     }
-    Resp::decode(&frame[PREFIX..]).map_err(|e| malformed(&e.to_string()))
+    Ok(frame.slice(PREFIX..))
 }
 
 #[cfg(test)]
@@ -143,16 +221,17 @@ mod tests {
         let message = v1::GetReceiptRequest {
             id: "ab".repeat(16),
         };
-        let frame = framed(&message);
+        let frame = Bytes::from(framed(&message));
+        let bytes = message_of(frame.clone()).unwrap();
         assert_eq!(
-            decode_message::<v1::GetReceiptRequest>(&frame).unwrap(),
+            <v1::GetReceiptRequest as prost::Message>::decode(bytes).unwrap(),
             message
         );
-        assert!(decode_message::<v1::GetReceiptRequest>(&frame[..3]).is_err());
-        assert!(decode_message::<v1::GetReceiptRequest>(&frame[..frame.len() - 1]).is_err());
-        let mut compressed = frame.clone();
+        assert!(message_of(frame.slice(..3)).is_err());
+        assert!(message_of(frame.slice(..frame.len() - 1)).is_err());
+        let mut compressed = frame.to_vec();
         compressed[0] = 1;
-        assert!(decode_message::<v1::GetReceiptRequest>(&compressed).is_err());
+        assert!(message_of(Bytes::from(compressed)).is_err());
     }
 
     #[tokio::test]

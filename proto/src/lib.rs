@@ -6,7 +6,10 @@
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 pub mod v1 {
     tonic::include_proto!("zktx.v1");
+    include!(concat!(env!("OUT_DIR"), "/server/zktx.v1.rs"));
 }
+
+pub mod codec;
 
 /// The encoded `FileDescriptorSet` of the API, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

@@ -261,7 +261,18 @@ impl v1::verifier_server::Verifier for GrpcApi {
         tokio::spawn(async move {
             let in_flight = Arc::new(tokio::sync::Semaphore::new(STREAM_IN_FLIGHT));
             while let Some(message) = inbound.next().await {
-                let Ok(message) = message else { break };
+                let message = match message {
+                    Ok(message) => message,
+                    Err(status) => {
+                        // A message that does not decode (or a broken
+                        // connection) ends the call: the items already taken
+                        // are answered first, then the call ends with why.
+                        let _ = in_flight.acquire_many(STREAM_IN_FLIGHT as u32).await;
+                        tracing::debug!(request_id = %request_id, code = ?status.code(), "stream ended by a bad message");
+                        let _ = tx.send(Err(status)).await;
+                        break;
+                    }
+                };
                 let Ok(permit) = in_flight.clone().acquire_owned().await else {
                     break;
                 };

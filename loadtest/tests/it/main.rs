@@ -1,5 +1,8 @@
 //! The load generator against a real server (tier 4 dev keys, loopback):
-//! every transport gets every kind of the mix answered as it must be.
+//! every transport gets every kind of the mix answered as it must be; and
+//! malformed messages get statuses about the request (`malformed`).
+
+mod malformed;
 
 use std::sync::Arc;
 use std::time::Duration;
