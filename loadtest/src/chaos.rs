@@ -68,7 +68,7 @@ pub async fn kill_and_restart(
 ) -> Result<(KillReport, Target), LoadError> {
     let acks: Acks = Arc::default();
     let failed = Arc::new(Mutex::new(0u64));
-    let client = Arc::new(Client::connect(target, 2, Transport::Unary, "").await?);
+    let client = Arc::new(Client::connect(target, 2, Transport::Unary, &[]).await?);
     let current = Arc::new(Mutex::new(client));
     let sender = tokio::spawn(send_for(
         current.clone(),
@@ -85,7 +85,7 @@ pub async fn kill_and_restart(
         server.start(Duration::from_secs(120))
     })?;
     let restart_ms = killed.elapsed().as_secs_f64() * 1e3;
-    let client = Arc::new(Client::connect(ready.target, 2, Transport::Unary, "").await?);
+    let client = Arc::new(Client::connect(ready.target, 2, Transport::Unary, &[]).await?);
     *current.lock().expect("client") = client.clone();
     let sent = sender
         .await
@@ -234,7 +234,7 @@ pub async fn disconnects(
     duration: Duration,
     streams: usize,
 ) -> Result<DisconnectReport, LoadError> {
-    let client = Arc::new(Client::connect(target, 2, Transport::Unary, "").await?);
+    let client = Arc::new(Client::connect(target, 2, Transport::Unary, &[]).await?);
     let limits = Limits {
         duration,
         max_calls: (rate * duration.as_secs_f64()).ceil() as u64,

@@ -87,21 +87,21 @@ impl Target {
 /// Connections to one server.
 pub struct Client {
     grpc: Vec<VerifierClient<Channel>>,
-    streams: Vec<StreamConn>,
-    /// The tenant the streams authenticated as (a stream has one tenant).
-    stream_key: String,
+    /// Streams by the API key they authenticated with (a stream has one
+    /// tenant): one per connection for each key.
+    streams: HashMap<String, Vec<StreamConn>>,
     http: reqwest::Client,
     base: String,
 }
 
 impl Client {
     /// Opens `connections` gRPC connections (and, for [`Transport::Stream`],
-    /// one stream on each, authenticated with `stream_key`) and an HTTP client.
+    /// one stream on each for every key of `stream_keys`) and an HTTP client.
     pub async fn connect(
         target: Target,
         connections: usize,
         transport: Transport,
-        stream_key: &str,
+        stream_keys: &[String],
     ) -> Result<Self, LoadError> {
         let mut grpc = Vec::new();
         for _ in 0..connections.max(1) {
@@ -113,16 +113,19 @@ impl Client {
                 .map_err(|e| LoadError::Connect(format!("gRPC {}: {e}", target.grpc)))?;
             grpc.push(VerifierClient::new(channel));
         }
-        let mut streams = Vec::new();
+        let mut streams = HashMap::new();
         if transport == Transport::Stream {
-            for client in &grpc {
-                streams.push(StreamConn::open(client.clone(), stream_key).await?);
+            for key in stream_keys {
+                let mut conns = Vec::new();
+                for client in &grpc {
+                    conns.push(StreamConn::open(client.clone(), key).await?);
+                }
+                streams.insert(key.clone(), conns);
             }
         }
         Ok(Self {
             grpc,
             streams,
-            stream_key: stream_key.to_string(),
             http: reqwest::Client::new(),
             base: format!("http://{}", target.http),
         })
@@ -170,15 +173,10 @@ impl Client {
         match transport {
             Transport::Rest if batch || items.len() > 1 => self.rest_batch(key, items).await,
             Transport::Rest => vec![self.rest_one(key, &items[0]).await],
-            // Another tenant's proof cannot go on the streams: it goes unary.
-            Transport::Stream
-                if !batch
-                    && items.len() == 1
-                    && !self.streams.is_empty()
-                    && key == self.stream_key =>
-            {
-                let conn = &self.streams[n % self.streams.len()];
-                vec![conn.verify(&items[0]).await]
+            // A tenant without streams of its own (the capped one) goes unary.
+            Transport::Stream if !batch && items.len() == 1 && self.streams.contains_key(key) => {
+                let conns = &self.streams[key];
+                vec![conns[n % conns.len()].verify(&items[0]).await]
             }
             Transport::Unary | Transport::Stream if !batch && items.len() == 1 => {
                 let request = v1::VerifyRequest {

@@ -251,12 +251,10 @@ impl Driver {
         let client = self.client.clone();
         let transport = self.transport;
         let n = self.proofs_per_call();
-        // A stream authenticates once, as the first tenant: stream runs use only
-        // its proofs (they wrap around into replays after `statements` calls).
         // Batch calls each take a tenant of their own: a statement a tenant
-        // already had verified would be a replay.
+        // already had verified would be a replay. Single proofs (unary, REST,
+        // each tenant's own streams) take the tenants in turn.
         let tenant = match transport {
-            Transport::Stream => 0,
             Transport::Batch(_) => material.fresh_tenant(),
             _ => i % material.keys.len(),
         };

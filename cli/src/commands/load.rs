@@ -152,10 +152,10 @@ async fn load(args: Args) -> anyhow::Result<()> {
     let material = tokio::task::block_in_place(|| {
         material::build(&cache, &keys, args.tier, args.statements, tenants, shape)
     })?;
-    let stream_key = material.keys[0].clone();
     let material = Arc::new(material);
-    let client = Arc::new(Client::connect(target, args.connections, transport, &stream_key).await?);
-    let max_batch = client.max_batch(&stream_key).await?;
+    let client =
+        Arc::new(Client::connect(target, args.connections, transport, &material.keys).await?);
+    let max_batch = client.max_batch(&material.keys[0]).await?;
 
     let mut reports = Vec::new();
     let mut missed = Vec::new();
@@ -173,7 +173,8 @@ async fn load(args: Args) -> anyhow::Result<()> {
                     && !matches!(args.transport, Transport::Stream)
                 {
                     Arc::new(
-                        Client::connect(target, args.connections, transport, &stream_key).await?,
+                        Client::connect(target, args.connections, transport, &material.keys)
+                            .await?,
                     )
                 } else {
                     client.clone()

@@ -163,7 +163,7 @@ async fn pilot(args: Args) -> anyhow::Result<()> {
     let material = Arc::new(tokio::task::block_in_place(|| {
         material::build(&fixtures, &keys, load_tier, args.statements, tenants, shape)
     })?);
-    let client = Arc::new(Client::connect(ready.target, 4, Transport::Unary, "").await?);
+    let client = Arc::new(Client::connect(ready.target, 4, Transport::Unary, &[]).await?);
     let max_batch = client.max_batch(&material.keys[0]).await?;
     let mut reports = Vec::new();
     for part in Scenario::Pilot.steps(scale) {
@@ -301,7 +301,7 @@ fn secs(s: u64) -> Duration {
 /// (the same proof for another statement: must be invalid); checks each
 /// verdict against the ground truth and each receipt offline.
 async fn submit_and_check(ready: &Ready, attempts: &[Attempt]) -> anyhow::Result<Vec<Check>> {
-    let client = Client::connect(ready.target, 1, Transport::Unary, "").await?;
+    let client = Client::connect(ready.target, 1, Transport::Unary, &[]).await?;
     let key = client
         .grpc(0)
         .get_receipt_key(authed(v1::GetReceiptKeyRequest {}, &ready.api_key))

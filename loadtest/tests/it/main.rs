@@ -93,7 +93,7 @@ async fn every_transport_gets_the_whole_mix_answered_as_it_must() {
         Transport::Rest,
     ] {
         let client = Arc::new(
-            Client::connect(target, 2, transport, &load_keys[0])
+            Client::connect(target, 2, transport, &load_keys)
                 .await
                 .unwrap(),
         );
@@ -136,10 +136,22 @@ async fn every_transport_gets_the_whole_mix_answered_as_it_must() {
         };
         assert_eq!(strict.missed(&report).len(), 1);
     }
+    // The stream run opened a stream per connection for every load tenant.
+    let metrics = reqwest::get(format!("http://{}/metrics", server.http_addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let streams = format!(
+        "zktx_requests_total{{code=\"OK\",method=\"grpc.VerifyStream\"}} {}",
+        2 * load_keys.len()
+    );
+    assert!(metrics.contains(&streams), "no `{streams}` in\n{metrics}");
 
     // Closed loop, valid proofs only.
     let client = Arc::new(
-        Client::connect(target, 1, Transport::Unary, &load_keys[0])
+        Client::connect(target, 1, Transport::Unary, &[])
             .await
             .unwrap(),
     );
