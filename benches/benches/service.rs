@@ -31,7 +31,8 @@
 //! `ZKTX_BENCH_CLIENT=tonic` tonic's client for the unary phases and
 //! `ZKTX_BENCH_DIRECT_BATCH` the direct phase's batch size (default 256).
 //! Each unary phase also prints the server's batch count, mean batch size and
-//! verification time per proof (stderr).
+//! verification time per proof (stderr); `ZKTX_BENCH_TRACE=DIR` writes each
+//! unary request's due time and latency to a CSV per phase.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -254,6 +255,7 @@ async fn unary_open(
         latencies.push(task.await.expect("request"));
     }
     let (took, cpu) = (started.elapsed(), cpu_seconds() - cpu);
+    write_trace(&name, rate, &latencies);
     let server_latency = server
         .service()
         .metrics()
@@ -274,6 +276,31 @@ async fn unary_open(
     phase.name = name;
     phase.offered = Some(rate);
     phase
+}
+
+/// With `ZKTX_BENCH_TRACE=DIR`, writes each request's due time and latency
+/// (ms, in due order) to `DIR/<phase>.csv`, to see when in a phase the slow
+/// requests came.
+fn write_trace(name: &str, rate: f64, latencies: &[Duration]) {
+    let Ok(dir) = std::env::var("ZKTX_BENCH_TRACE") else {
+        return;
+    };
+    let file: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let mut csv = String::from("due_ms,latency_ms\n");
+    for (i, latency) in latencies.iter().enumerate() {
+        csv.push_str(&format!(
+            "{:.3},{:.3}\n",
+            i as f64 * 1e3 / rate,
+            latency.as_secs_f64() * 1e3
+        ));
+    }
+    let path = std::path::Path::new(&dir).join(format!("{file}.csv"));
+    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, csv)) {
+        eprintln!("cannot write {}: {e}", path.display());
+    }
 }
 
 async fn unary_cache_hits(
