@@ -36,22 +36,33 @@ fn tenant(id: &str, plan: &str, key: &str) -> TenantConfig {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_transport_gets_the_whole_mix_answered_as_it_must() {
-    let dir = tempfile::tempdir().unwrap();
+/// Tier 4 dev keys from `seed`, under `dir`.
+fn tier4_keys(dir: &std::path::Path, seed: &str) -> (Tier, KeyDir) {
     let tier = Tier::new(4).unwrap();
-    let keys = KeyDir::new(dir.path().join("keys"));
-    keys.write(&generate_keys(tier, &KeySource::DevSeed("loadtest-it".into())).unwrap())
+    let keys = KeyDir::new(dir.join("keys"));
+    keys.write(&generate_keys(tier, &KeySource::DevSeed(seed.into())).unwrap())
         .unwrap();
-    let load_keys: Vec<String> = (0..4).map(|_| new_api_key()).collect();
-    let capped = new_api_key();
-    let mut config = ServerConfig {
-        data_dir: dir.path().join("data"),
+    (tier, keys)
+}
+
+/// A server configuration on ephemeral loopback ports, its store under `dir`.
+fn loopback_config(dir: &std::path::Path, keys: &KeyDir) -> ServerConfig {
+    ServerConfig {
+        data_dir: dir.join("data"),
         keys_dir: Some(keys.root().to_path_buf()),
         grpc_addr: "127.0.0.1:0".parse().unwrap(),
         http_addr: "127.0.0.1:0".parse().unwrap(),
         ..ServerConfig::default()
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_transport_gets_the_whole_mix_answered_as_it_must() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tier, keys) = tier4_keys(dir.path(), "loadtest-it");
+    let load_keys: Vec<String> = (0..4).map(|_| new_api_key()).collect();
+    let capped = new_api_key();
+    let mut config = loopback_config(dir.path(), &keys);
     config.plans.insert("load".into(), plan(1_000_000));
     config.plans.insert("capped".into(), plan(0));
     config.tenants = load_keys

@@ -12,16 +12,15 @@ use prost::Message;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use tonic::Code;
-use zktx_circuits::{Fr, SetOpening, Tier};
+use zktx_circuits::{Fr, SetOpening};
 use zktx_loadtest::client::submission;
 use zktx_loadtest::wire::UnaryChannel;
 use zktx_proto::v1;
-use zktx_prover::{generate_keys, prove_envelope, KeyDir, KeySource};
-use zktx_server::config::{Plan, ServerConfig};
+use zktx_prover::prove_envelope;
 use zktx_server::tenants::new_api_key;
 use zktx_verifier::BatchItem;
 
-use crate::tenant;
+use crate::{loopback_config, plan, tenant, tier4_keys};
 
 const VERIFY: &str = "/zktx.v1.Verifier/Verify";
 const VERIFY_BATCH: &str = "/zktx.v1.Verifier/VerifyBatch";
@@ -78,10 +77,7 @@ fn same_request_but_case(valid: &[u8], damaged: &[u8]) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_messages_are_invalid_arguments_and_the_server_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
-    let tier = Tier::new(4).unwrap();
-    let keys = KeyDir::new(dir.path().join("keys"));
-    keys.write(&generate_keys(tier, &KeySource::DevSeed("malformed-it".into())).unwrap())
-        .unwrap();
+    let (tier, keys) = tier4_keys(dir.path(), "malformed-it");
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let a = SetOpening::with_random_salt(tier, [11, 12, 13], &mut rng).unwrap();
     let b = SetOpening::with_random_salt(tier, [13, 14], &mut rng).unwrap();
@@ -89,23 +85,8 @@ async fn malformed_messages_are_invalid_arguments_and_the_server_keeps_serving()
     let item = BatchItem::from_envelope(&envelope).unwrap();
 
     let api_key = new_api_key();
-    let mut config = ServerConfig {
-        data_dir: dir.path().join("data"),
-        keys_dir: Some(keys.root().to_path_buf()),
-        grpc_addr: "127.0.0.1:0".parse().unwrap(),
-        http_addr: "127.0.0.1:0".parse().unwrap(),
-        ..ServerConfig::default()
-    };
-    config.plans.insert(
-        "open".into(),
-        Plan {
-            requests_per_second: 100_000,
-            burst: 100_000,
-            daily_proofs: 1_000_000,
-            max_batch: 8,
-            tiers: None,
-        },
-    );
+    let mut config = loopback_config(dir.path(), &keys);
+    config.plans.insert("open".into(), plan(1_000_000));
     config.tenants = vec![tenant("acme", "open", &api_key)];
     let server = zktx_server::start(config).await.unwrap();
     let channel = UnaryChannel::connect(server.grpc_addr).await.unwrap();
