@@ -18,6 +18,7 @@ use zktx_server::rest::{
 use zktx_verifier::BatchItem;
 
 use crate::mix::Answer;
+use crate::wire::RawCodec;
 use crate::LoadError;
 
 /// How calls reach the server.
@@ -87,6 +88,8 @@ impl Target {
 /// Connections to one server.
 pub struct Client {
     grpc: Vec<VerifierClient<Channel>>,
+    /// The same connections, for calls with raw bytes.
+    channels: Vec<Channel>,
     /// Streams by the API key they authenticated with (a stream has one
     /// tenant): one per connection for each key.
     streams: HashMap<String, Vec<StreamConn>>,
@@ -103,7 +106,7 @@ impl Client {
         transport: Transport,
         stream_keys: &[String],
     ) -> Result<Self, LoadError> {
-        let mut grpc = Vec::new();
+        let (mut grpc, mut channels) = (Vec::new(), Vec::new());
         for _ in 0..connections.max(1) {
             let channel = Endpoint::from_shared(format!("http://{}", target.grpc))
                 .map_err(|e| LoadError::Connect(e.to_string()))?
@@ -111,6 +114,7 @@ impl Client {
                 .connect()
                 .await
                 .map_err(|e| LoadError::Connect(format!("gRPC {}: {e}", target.grpc)))?;
+            channels.push(channel.clone());
             grpc.push(VerifierClient::new(channel));
         }
         let mut streams = HashMap::new();
@@ -125,6 +129,7 @@ impl Client {
         }
         Ok(Self {
             grpc,
+            channels,
             streams,
             http: reqwest::Client::new(),
             base: format!("http://{}", target.http),
@@ -203,6 +208,48 @@ impl Client {
                     }
                 }
             }
+        }
+    }
+
+    /// Sends `item`'s request cut in half, so that it is not the method's
+    /// protobuf message (gRPC transports, on connection `n`) or not JSON
+    /// (REST): the server must refuse it with INVALID_ARGUMENT.
+    pub async fn send_garbled(
+        &self,
+        transport: Transport,
+        n: usize,
+        key: &str,
+        item: &BatchItem,
+    ) -> Answer {
+        if transport == Transport::Rest {
+            let mut body = serde_json::to_vec(&rest_submission(item)).unwrap_or_default();
+            body.truncate(body.len() / 2);
+            let sent = self
+                .http
+                .post(format!("{}/v1/verify", self.base))
+                .bearer_auth(key)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await;
+            return match sent {
+                Ok(r) if r.status().is_success() => Answer::Status("OK"),
+                Ok(r) => rest_error(r.json::<ErrorBody>().await.ok()),
+                Err(_) => Answer::Status("UNAVAILABLE"),
+            };
+        }
+        let whole = prost::Message::encode_to_vec(&v1::VerifyRequest {
+            submission: Some(submission(item)),
+        });
+        let cut = bytes::Bytes::copy_from_slice(&whole[..whole.len() / 2]);
+        let mut grpc = tonic::client::Grpc::new(self.channels[n % self.channels.len()].clone());
+        if grpc.ready().await.is_err() {
+            return Answer::Status("UNAVAILABLE");
+        }
+        let path = http::uri::PathAndQuery::from_static("/zktx.v1.Verifier/Verify");
+        match grpc.unary(authed(cut, key), path, RawCodec).await {
+            Ok(_) => Answer::Status("OK"),
+            Err(status) => Answer::Status(grpc_code_name(status.code())),
         }
     }
 

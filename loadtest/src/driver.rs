@@ -296,6 +296,7 @@ impl Driver {
                         material.take(tenant, n)
                     }
                 },
+                Kind::Garbled => material.peek(tenant, 1),
                 Kind::Oversized => {
                     batch = true;
                     material.peek(tenant, max_batch + 1)
@@ -315,6 +316,13 @@ impl Driver {
                 let call = client.send(transport, i, &key, &items, false);
                 let gone = hang_up(call, Duration::from_millis(1)).await;
                 return (kind, vec![gone; items.len()]);
+            }
+            if kind == Kind::Garbled {
+                let call = client.send_garbled(transport, i, &key, &items[0]);
+                let answer = tokio::time::timeout(timeout, call)
+                    .await
+                    .unwrap_or(Answer::Status("DEADLINE_EXCEEDED"));
+                return (kind, vec![answer]);
             }
             let call = client.send(transport, i, &key, &items, batch);
             let mut answers = tokio::time::timeout(timeout, call)

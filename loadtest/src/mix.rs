@@ -1,5 +1,6 @@
 //! The traffic mix: what share of requests is valid, invalid, malformed,
-//! repeated, oversized, over quota or abandoned, and what each must get back.
+//! garbled, repeated, oversized, over quota or abandoned, and what each must
+//! get back.
 
 use std::fmt;
 use std::str::FromStr;
@@ -15,6 +16,9 @@ pub enum Kind {
     Invalid,
     /// Proof bytes that do not decode: must be refused with INVALID_ARGUMENT (400).
     Malformed,
+    /// A request cut in half, so not protobuf (gRPC) or not JSON (REST): must be
+    /// refused with INVALID_ARGUMENT (400).
+    Garbled,
     /// An earlier valid request sent again: must be answered `valid` (a replay or a cache hit).
     Repeated,
     /// A batch one proof larger than the plan allows: must be refused with INVALID_ARGUMENT (400).
@@ -28,10 +32,11 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in mix order.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Valid,
         Kind::Invalid,
         Kind::Malformed,
+        Kind::Garbled,
         Kind::Repeated,
         Kind::Oversized,
         Kind::OverQuota,
@@ -44,6 +49,7 @@ impl Kind {
             Kind::Valid => "valid",
             Kind::Invalid => "invalid",
             Kind::Malformed => "malformed",
+            Kind::Garbled => "garbled",
             Kind::Repeated => "repeated",
             Kind::Oversized => "oversized",
             Kind::OverQuota => "over-quota",
@@ -56,7 +62,7 @@ impl Kind {
         match self {
             Kind::Valid | Kind::Repeated => Answer::Valid,
             Kind::Invalid => Answer::Invalid,
-            Kind::Malformed | Kind::Oversized => Answer::Status("INVALID_ARGUMENT"),
+            Kind::Malformed | Kind::Garbled | Kind::Oversized => Answer::Status("INVALID_ARGUMENT"),
             Kind::OverQuota => Answer::Status("RESOURCE_EXHAUSTED"),
             Kind::Disconnect => Answer::Gone,
         }
@@ -136,7 +142,7 @@ impl Mix {
     /// The chaos mix of the `pilot` scenario: mostly valid proofs, and some of
     /// every kind a partner's traffic brings.
     pub fn chaos() -> Self {
-        "valid=88,invalid=3,malformed=2,repeated=3,oversized=1,over-quota=2,disconnect=1"
+        "valid=88,invalid=3,malformed=1,garbled=1,repeated=3,oversized=1,over-quota=2,disconnect=1"
             .parse()
             .expect("the chaos mix parses")
     }
@@ -232,11 +238,13 @@ mod tests {
             assert!(bad.parse::<Mix>().is_err(), "{bad}");
         }
         assert!(Mix::chaos().share(Kind::Disconnect) > 0.0);
+        assert!(Mix::chaos().share(Kind::Garbled) > 0.0);
     }
 
     #[test]
     fn expectations() {
         assert_eq!(Kind::Repeated.expected(), Answer::Valid);
+        assert_eq!(Kind::Garbled.expected(), Answer::Status("INVALID_ARGUMENT"));
         assert_eq!(Kind::OverQuota.expected().label(), "RESOURCE_EXHAUSTED");
         assert!(Answer::Status("UNAVAILABLE").is_server_fault());
         assert!(!Answer::Status("INVALID_ARGUMENT").is_server_fault());

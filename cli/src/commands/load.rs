@@ -51,7 +51,7 @@ pub struct Args {
     /// unary, stream, rest, or batch:N.
     #[arg(long, default_value = "unary", value_name = "T")]
     transport: Transport,
-    /// The traffic mix, e.g. valid=90,invalid=4,malformed=2,repeated=2,oversized=1,over-quota=1,disconnect=1.
+    /// The traffic mix, e.g. valid=90,invalid=4,malformed=1,garbled=1,repeated=2,oversized=1,over-quota=1,disconnect=1.
     #[arg(long, default_value = "valid=1", value_name = "MIX")]
     mix: Mix,
     /// gRPC connections.

@@ -94,9 +94,10 @@ async fn every_transport_gets_the_whole_mix_answered_as_it_must() {
     // The second build reads the cache instead of proving again.
     assert_eq!(std::fs::read_dir(cache.dir()).unwrap().count(), 1);
 
-    let mix: Mix = "valid=4,invalid=2,malformed=2,repeated=2,oversized=1,over-quota=2,disconnect=1"
-        .parse()
-        .unwrap();
+    let mix: Mix =
+        "valid=4,invalid=2,malformed=2,garbled=2,repeated=2,oversized=1,over-quota=2,disconnect=1"
+            .parse()
+            .unwrap();
     for transport in [
         Transport::Unary,
         Transport::Batch(3),
@@ -126,7 +127,14 @@ async fn every_transport_gets_the_whole_mix_answered_as_it_must() {
         assert_eq!(report.calls, 80, "{transport}");
         assert_eq!(report.wrong_answers, 0, "{transport}: {:?}", report.answers);
         assert_eq!(report.server_faults, 0, "{transport}: {:?}", report.answers);
-        for kind in ["valid", "invalid", "malformed", "oversized", "over-quota"] {
+        for kind in [
+            "valid",
+            "invalid",
+            "malformed",
+            "garbled",
+            "oversized",
+            "over-quota",
+        ] {
             assert!(
                 report.answers.contains_key(kind),
                 "{transport}: no {kind} in {:?}",
