@@ -87,8 +87,6 @@ impl Target {
 
 /// Connections to one server.
 pub struct Client {
-    grpc: Vec<VerifierClient<Channel>>,
-    /// The same connections, for calls with raw bytes.
     channels: Vec<Channel>,
     /// Streams by the API key they authenticated with (a stream has one
     /// tenant): one per connection for each key.
@@ -106,7 +104,7 @@ impl Client {
         transport: Transport,
         stream_keys: &[String],
     ) -> Result<Self, LoadError> {
-        let (mut grpc, mut channels) = (Vec::new(), Vec::new());
+        let mut channels = Vec::new();
         for _ in 0..connections.max(1) {
             let channel = Endpoint::from_shared(format!("http://{}", target.grpc))
                 .map_err(|e| LoadError::Connect(e.to_string()))?
@@ -114,21 +112,19 @@ impl Client {
                 .connect()
                 .await
                 .map_err(|e| LoadError::Connect(format!("gRPC {}: {e}", target.grpc)))?;
-            channels.push(channel.clone());
-            grpc.push(VerifierClient::new(channel));
+            channels.push(channel);
         }
         let mut streams = HashMap::new();
         if transport == Transport::Stream {
             for key in stream_keys {
                 let mut conns = Vec::new();
-                for client in &grpc {
-                    conns.push(StreamConn::open(client.clone(), key).await?);
+                for channel in &channels {
+                    conns.push(StreamConn::open(VerifierClient::new(channel.clone()), key).await?);
                 }
                 streams.insert(key.clone(), conns);
             }
         }
         Ok(Self {
-            grpc,
             channels,
             streams,
             http: reqwest::Client::new(),
@@ -138,7 +134,12 @@ impl Client {
 
     /// A gRPC client, picked by `n` (calls spread over the connections).
     pub fn grpc(&self, n: usize) -> VerifierClient<Channel> {
-        self.grpc[n % self.grpc.len()].clone()
+        VerifierClient::new(self.channel(n))
+    }
+
+    /// Connection `n` (modulo the number of connections).
+    fn channel(&self, n: usize) -> Channel {
+        self.channels[n % self.channels.len()].clone()
     }
 
     /// The server's `/metrics` text.
@@ -242,7 +243,7 @@ impl Client {
             submission: Some(submission(item)),
         });
         let cut = bytes::Bytes::copy_from_slice(&whole[..whole.len() / 2]);
-        let mut grpc = tonic::client::Grpc::new(self.channels[n % self.channels.len()].clone());
+        let mut grpc = tonic::client::Grpc::new(self.channel(n));
         if grpc.ready().await.is_err() {
             return Answer::Status("UNAVAILABLE");
         }

@@ -60,14 +60,14 @@ impl UnaryChannel {
         Req: prost::Message,
         Resp: prost::Message + Default,
     {
-        let message = self
-            .call(
-                path,
-                request.encoded_len(),
-                |body| request.encode(body),
-                metadata,
-            )
-            .await?;
+        // Encoded straight after its prefix: no copy of the message.
+        let length = request.encoded_len();
+        let mut body = BytesMut::with_capacity(PREFIX + length);
+        put_prefix(&mut body, length)?;
+        request
+            .encode(&mut body)
+            .map_err(|e| Status::internal(e.to_string()))?;
+        let message = one_message(self.send(path, body.freeze(), metadata).await?)?;
         Resp::decode(message).map_err(|e| Status::internal(format!("malformed response: {e}")))
     }
 
@@ -80,65 +80,24 @@ impl UnaryChannel {
         message: &[u8],
         metadata: &[(&'static str, &str)],
     ) -> Result<Bytes, Status> {
-        self.call(
-            path,
-            message.len(),
-            |body| {
-                body.put_slice(message);
-                Ok(())
-            },
-            metadata,
-        )
-        .await
+        one_message(self.send(path, framed(&[message])?, metadata).await?)
     }
 
-    /// Calls `path` with `frames`, each sent as one length-prefixed message of
-    /// the request stream (for testing a streaming method with raw bytes). The
-    /// answer is the status that ends the call and the response's bytes.
+    /// Calls `path` with `messages`, each sent as it is in one length-prefixed
+    /// frame of the request stream (for testing a streaming method with raw
+    /// bytes). The answer is the status that ends the call and the response's
+    /// bytes.
     pub async fn frames(
         &self,
         path: &str,
-        frames: &[&[u8]],
+        messages: &[&[u8]],
         metadata: &[(&'static str, &str)],
     ) -> (Status, Bytes) {
-        let mut body = BytesMut::new();
-        for frame in frames {
-            match u32::try_from(frame.len()) {
-                Ok(length) => {
-                    body.put_u8(0);
-                    body.put_u32(length);
-                    body.put_slice(frame);
-                }
-                Err(_) => {
-                    return (Status::invalid_argument("frame too large"), Bytes::new());
-                }
-            }
-        }
-        match self.send(path, body.freeze(), metadata).await {
-            Ok((status, bytes)) => (status, bytes),
-            Err(status) => (status, Bytes::new()),
-        }
-    }
-
-    /// One call: `write` puts the `length` message bytes after the prefix.
-    async fn call(
-        &self,
-        path: &str,
-        length: usize,
-        write: impl FnOnce(&mut BytesMut) -> Result<(), prost::EncodeError>,
-        metadata: &[(&'static str, &str)],
-    ) -> Result<Bytes, Status> {
-        let mut body = BytesMut::with_capacity(PREFIX + length);
-        body.put_u8(0);
-        body.put_u32(
-            u32::try_from(length).map_err(|_| Status::invalid_argument("request too large"))?,
-        );
-        write(&mut body).map_err(|e| Status::internal(e.to_string()))?;
-        let (status, bytes) = self.send(path, body.freeze(), metadata).await?;
-        if status.code() != Code::Ok {
-            return Err(status);
-        }
-        message_of(bytes)
+        let sent = match framed(messages) {
+            Ok(body) => self.send(path, body, metadata).await,
+            Err(status) => Err(status),
+        };
+        sent.unwrap_or_else(|status| (status, Bytes::new()))
     }
 
     /// Sends `body` (gRPC frames) to `path`: the status that ends the call,
@@ -186,6 +145,33 @@ impl UnaryChannel {
             .ok_or_else(|| Status::internal("the response has no grpc-status"))?;
         Ok((status, collected.to_bytes()))
     }
+}
+
+/// Appends the 5-byte prefix of an uncompressed message of `length` bytes.
+fn put_prefix(body: &mut BytesMut, length: usize) -> Result<(), Status> {
+    let length =
+        u32::try_from(length).map_err(|_| Status::invalid_argument("message too large"))?;
+    body.put_u8(0);
+    body.put_u32(length);
+    Ok(())
+}
+
+/// `messages` as a request body: each behind its prefix.
+fn framed(messages: &[&[u8]]) -> Result<Bytes, Status> {
+    let mut body = BytesMut::with_capacity(messages.iter().map(|m| PREFIX + m.len()).sum());
+    for message in messages {
+        put_prefix(&mut body, message.len())?;
+        body.put_slice(message);
+    }
+    Ok(body.freeze())
+}
+
+/// The one message of a unary answer that ended with OK; else its status.
+fn one_message((status, bytes): (Status, Bytes)) -> Result<Bytes, Status> {
+    if status.code() != Code::Ok {
+        return Err(status);
+    }
+    message_of(bytes)
 }
 
 /// A tonic codec that sends and receives message bytes as they are: for
@@ -249,19 +235,13 @@ mod tests {
     use super::*;
     use zktx_proto::v1;
 
-    fn framed(message: &impl prost::Message) -> Vec<u8> {
-        let mut out = vec![0u8];
-        out.extend((message.encoded_len() as u32).to_be_bytes());
-        out.extend(message.encode_to_vec());
-        out
-    }
-
     #[test]
     fn decodes_one_framed_message_and_refuses_bad_frames() {
         let message = v1::GetReceiptRequest {
             id: "ab".repeat(16),
         };
-        let frame = Bytes::from(framed(&message));
+        let frame = framed(&[&prost::Message::encode_to_vec(&message)]).unwrap();
+        assert_eq!(&frame[..5], &[0, 0, 0, 0, 34]);
         let bytes = message_of(frame.clone()).unwrap();
         assert_eq!(
             <v1::GetReceiptRequest as prost::Message>::decode(bytes).unwrap(),
