@@ -11,8 +11,13 @@
 //! the Miller loops of the three key terms per key, then one final
 //! exponentiation. For the whole batch the key terms need only the scalars and
 //! the C points, so they run beside the chunks (`ΣrᵢCᵢ` as one large MSM per
-//! key, split over the threads, which costs a third of per-chunk MSMs) and
-//! only the final exponentiation is left after them. The per-chunk sums are
+//! key, which costs a third of per-chunk MSMs) and only the final
+//! exponentiation is left after them. The key terms and the chunks are jobs
+//! that the threads take from one queue, largest first, with chunks that
+//! shrink towards the end (see [`chunk_sizes`]), so that the threads finish
+//! together instead of one idling while another runs a last large job.
+//!
+//! The per-chunk sums are
 //! only computed when the whole batch fails. Then halves are checked recursively,
 //! reusing the chunk products; when a half passes its sibling is known to fail.
 //! A failing chunk of one item is invalid; other failing chunks verify their
@@ -20,7 +25,7 @@
 
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
-    Arc,
+    Arc, OnceLock,
 };
 
 use rand::{Rng, SeedableRng};
@@ -106,65 +111,106 @@ fn scalar_sums<'m, E: Engine>(
     (sum_r, input_sums)
 }
 
-/// Every key term of the equation for a run of jobs (jobs of one key are
-/// adjacent): per key, the terms that need no proof point (see
-/// [`Engine::input_terms`]) and `e(ΣrᵢCᵢ, −δ)` with `ΣrᵢCᵢ` as one MSM split
-/// over the threads, which costs a third of per-chunk MSMs.
-fn jobs_key_terms<E: Engine>(
-    candidates: &[Candidate<'_, E>],
-    jobs: &[(Vec<usize>, Vec<u128>)],
-) -> E::Ml {
-    let key_of = |job: &(Vec<usize>, Vec<u128>)| candidates[job.0[0]].key;
-    let groups: Vec<&[(Vec<usize>, Vec<u128>)]> = jobs
-        .chunk_by(|x, y| Arc::ptr_eq(key_of(x), key_of(y)))
-        .collect();
-    groups
-        .par_iter()
-        .map(|group| {
-            let key = E::key_of(key_of(&group[0]).backends());
-            let (inputs, c_term) = rayon::join(
-                || {
-                    // The chunks sum the same scalars for the search; summing them
-                    // again here (field operations only) saves waiting for the chunks.
-                    let members = group.iter().flat_map(|(m, r)| m.iter().zip(r));
-                    let (sum_r, input_sums) = scalar_sums(candidates, members);
-                    E::input_terms(key, sum_r, &input_sums)
-                },
-                || {
-                    let c: Vec<E::G1> = group
-                        .iter()
-                        .flat_map(|(m, _)| m.iter().map(|m| candidates[*m].proof.c))
-                        .collect();
-                    let r: Vec<u128> = group.iter().flat_map(|(_, r)| r.iter().copied()).collect();
-                    E::c_term(key, split_msm::<E>(&c, &r))
-                },
-            );
-            E::mul(inputs, c_term)
-        })
-        .reduce(E::one, E::mul)
+/// A unit of the whole batch's parallel work.
+enum Job {
+    /// The Miller loop and sums of the chunk with this index.
+    Chunk(usize),
+    /// A key's terms that need no proof point ([`Engine::input_terms`]), for
+    /// the chunks in this range (one key's).
+    Inputs(std::ops::Range<usize>),
+    /// `e(ΣrᵢCᵢ, −δ)` for the chunks in this range, `ΣrᵢCᵢ` as one MSM.
+    CTerm(std::ops::Range<usize>),
 }
 
-/// `Σ rᵢ·Pᵢ` as one MSM split over the pool's threads.
-fn split_msm<E: Engine>(points: &[E::G1], scalars: &[u128]) -> E::G1Sum {
-    let part = points
-        .len()
-        .div_ceil(rayon::current_num_threads().max(1))
-        .max(1);
-    let parts: Vec<E::G1Sum> = points
-        .par_chunks(part)
-        .zip(scalars.par_chunks(part))
-        .map(|(p, r)| E::sum_scaled(p, r))
-        .collect();
-    E::sum(&parts)
+/// What a [`Job`] computed.
+enum Done<'a, E: Engine> {
+    Chunk(Chunk<'a, E>),
+    Term(E::Ml),
 }
 
-/// Items per chunk: as large as the bound allows, because a chunk's Miller
-/// loop shares its squarings among its members, with the number of chunks a
-/// multiple of the threads so that none idles at the end.
-fn chunk_size(items: usize, threads: usize) -> usize {
-    let threads = threads.max(1);
-    let chunks = items.div_ceil(MAX_CHUNK).div_ceil(threads) * threads;
-    items.div_ceil(chunks.max(1)).clamp(MIN_CHUNK, MAX_CHUNK)
+impl Job {
+    fn run<'a, E: Engine>(
+        &self,
+        candidates: &[Candidate<'a, E>],
+        plan: &[(Vec<usize>, Vec<u128>)],
+    ) -> Done<'a, E> {
+        let key = |range: &std::ops::Range<usize>| {
+            E::key_of(candidates[plan[range.start].0[0]].key.backends())
+        };
+        match self {
+            Job::Chunk(i) => {
+                let (members, r) = &plan[*i];
+                Done::Chunk(Chunk::compute(candidates, members.clone(), r.clone()))
+            }
+            Job::Inputs(range) => {
+                // The chunks sum the same scalars for the search; summing them
+                // again here (field operations only) saves waiting for the chunks.
+                let members = plan[range.clone()]
+                    .iter()
+                    .flat_map(|(m, r)| m.iter().zip(r));
+                let (sum_r, input_sums) = scalar_sums(candidates, members);
+                Done::Term(E::input_terms(key(range), sum_r, &input_sums))
+            }
+            Job::CTerm(range) => {
+                let jobs = &plan[range.clone()];
+                let c: Vec<E::G1> = jobs
+                    .iter()
+                    .flat_map(|(m, _)| m.iter().map(|m| candidates[*m].proof.c))
+                    .collect();
+                let r: Vec<u128> = jobs.iter().flat_map(|(_, r)| r.iter().copied()).collect();
+                Done::Term(E::c_term(key(range), E::sum_scaled(&c, &r)))
+            }
+        }
+    }
+}
+
+/// Runs `jobs` on the current pool's threads, each thread taking the next job
+/// in order from one queue; one result per job, in order.
+///
+/// rayon's own splitting would hand a thread a whole half of the list, so a
+/// thread that has run a large job could still face a run of others while
+/// the rest idle. Taking from a queue ordered largest first (longest
+/// processing time first) leaves only the last, smallest jobs unbalanced.
+fn run_in_order<T: Send + Sync>(jobs: &[Job], run: impl Fn(&Job) -> T + Sync) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let done: Vec<OnceLock<T>> = jobs.iter().map(|_| OnceLock::new()).collect();
+    let worker = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(job) = jobs.get(i) else { break };
+        // Each index is taken once, so each slot is set once.
+        let _ = done[i].set(run(job));
+    };
+    let threads = rayon::current_num_threads().clamp(1, jobs.len().max(1));
+    rayon::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(|_| worker());
+        }
+        worker();
+    });
+    done.into_iter()
+        .map(|slot| slot.into_inner().expect("every job has run"))
+        .collect()
+}
+
+/// The sizes of the chunks `items` proofs of one key are cut into, largest
+/// first: each about `1/(2·threads)` of the items still left, between
+/// [`MIN_CHUNK`] and [`MAX_CHUNK`] (a remainder below the minimum joins the
+/// last chunk when the bound allows). Large chunks share a Miller loop's
+/// squarings among more proofs; the small ones at the end let the threads
+/// finish together.
+fn chunk_sizes(items: usize, threads: usize) -> Vec<usize> {
+    let share = 2 * threads.max(1);
+    let mut sizes = Vec::new();
+    let mut left = items;
+    while left > 0 {
+        let mut size = left.div_ceil(share).clamp(MIN_CHUNK, MAX_CHUNK).min(left);
+        if left - size < MIN_CHUNK && left <= MAX_CHUNK {
+            size = left;
+        }
+        sizes.push(size);
+        left -= size;
+    }
+    sizes
 }
 
 /// Fresh non-zero 128-bit scalars from the operating system's CSPRNG (via ChaCha20).
@@ -297,29 +343,44 @@ pub(crate) fn invalid_candidates<E: Engine>(
     }
     // Group by key, keeping submission order within a key.
     order.sort_by_key(|i| candidates[*i].key.fingerprint());
-    let size = chunk_size(order.len(), rayon::current_num_threads());
-    let mut plan: Vec<Vec<usize>> = Vec::new();
-    for group in order.chunk_by(|x, y| Arc::ptr_eq(candidates[*x].key, candidates[*y].key)) {
-        plan.extend(group.chunks(size).map(<[usize]>::to_vec));
-    }
+    let threads = rayon::current_num_threads();
     let mut scalars = random_scalars(order.len()).into_iter();
-    let jobs: Vec<(Vec<usize>, Vec<u128>)> = plan
+    let mut plan: Vec<(Vec<usize>, Vec<u128>)> = Vec::new();
+    let mut queue: Vec<Job> = Vec::new();
+    let mut chunk_jobs: Vec<(usize, usize)> = Vec::new();
+    for group in order.chunk_by(|x, y| Arc::ptr_eq(candidates[*x].key, candidates[*y].key)) {
+        let first = plan.len();
+        let mut rest = group;
+        for size in chunk_sizes(group.len(), threads) {
+            let (members, tail) = rest.split_at(size);
+            rest = tail;
+            chunk_jobs.push((size, plan.len()));
+            plan.push((members.to_vec(), scalars.by_ref().take(size).collect()));
+        }
+        // The key terms first: the C-term's MSM is the largest job.
+        queue.push(Job::CTerm(first..plan.len()));
+        queue.push(Job::Inputs(first..plan.len()));
+    }
+    // Then the chunks, largest first; stable, so in plan order among equals.
+    chunk_jobs.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
+    queue.extend(chunk_jobs.into_iter().map(|(_, i)| Job::Chunk(i)));
+
+    let mut chunk_slots: Vec<Option<Chunk<'_, E>>> = plan.iter().map(|_| None).collect();
+    let mut key_terms = E::one();
+    for (job, done) in queue
+        .iter()
+        .zip(run_in_order(&queue, |job| job.run(candidates, &plan)))
+    {
+        match (job, done) {
+            (Job::Chunk(i), Done::Chunk(chunk)) => chunk_slots[*i] = Some(chunk),
+            (_, Done::Term(term)) => key_terms = E::mul(key_terms, term),
+            (_, Done::Chunk(_)) => unreachable!("only chunk jobs make chunks"),
+        }
+    }
+    let mut chunks: Vec<Chunk<'_, E>> = chunk_slots
         .into_iter()
-        .map(|members| {
-            let r = scalars.by_ref().take(members.len()).collect();
-            (members, r)
-        })
+        .map(|c| c.expect("every chunk has run"))
         .collect();
-    // The key terms (they need only the scalars and the C points) run beside
-    // the proofs' Miller loops, leaving only the final exponentiation after them.
-    let (mut chunks, key_terms): (Vec<Chunk<'_, E>>, E::Ml) = rayon::join(
-        || {
-            jobs.par_iter()
-                .map(|(members, r)| Chunk::compute(candidates, members.clone(), r.clone()))
-                .collect()
-        },
-        || jobs_key_terms(candidates, &jobs),
-    );
     if holds(&chunks, Some(key_terms), work) {
         return misfits;
     }
@@ -337,14 +398,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chunks_are_bounded_and_spread_over_threads() {
-        assert_eq!(chunk_size(1, 2), MIN_CHUNK);
-        // 100 items on 2 threads: 8 chunks of 13 (the last of 9), 4 per thread.
-        assert_eq!(chunk_size(100, 2), 13);
-        assert_eq!(chunk_size(256, 2), MAX_CHUNK);
-        assert_eq!(chunk_size(500, 2), MAX_CHUNK);
-        assert_eq!(chunk_size(10, 4), MIN_CHUNK);
-        assert_eq!(chunk_size(100, 0), chunk_size(100, 1));
+    fn chunks_shrink_towards_the_end_within_bounds() {
+        assert_eq!(chunk_sizes(0, 2), Vec::<usize>::new());
+        assert_eq!(chunk_sizes(1, 2), [1]);
+        assert_eq!(chunk_sizes(7, 2), [7]);
+        // A remainder below the minimum joins the last chunk.
+        assert_eq!(chunk_sizes(60, 2), [15, 12, 9, 6, 5, 4, 4, 5]);
+        assert_eq!(chunk_sizes(100, 0), chunk_sizes(100, 1));
+        for (items, threads) in [(2, 1), (33, 2), (100, 2), (256, 2), (500, 4), (1000, 1)] {
+            let sizes = chunk_sizes(items, threads);
+            assert_eq!(sizes.iter().sum::<usize>(), items);
+            assert!(
+                sizes.iter().all(|s| (1..=MAX_CHUNK).contains(s)),
+                "{sizes:?}"
+            );
+            assert!(sizes
+                .windows(2)
+                .all(|w| w[0] >= w[1] || w[1] < 2 * MIN_CHUNK));
+            // Only a batch smaller than the minimum makes a chunk below it.
+            assert!(items < MIN_CHUNK || sizes.iter().all(|s| *s >= MIN_CHUNK));
+        }
+    }
+
+    #[test]
+    fn every_job_runs_once_and_results_keep_their_order() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .expect("pool");
+        let jobs: Vec<Job> = (0..50).map(Job::Chunk).collect();
+        let runs = AtomicUsize::new(0);
+        let done = pool.install(|| {
+            run_in_order(&jobs, |job| {
+                runs.fetch_add(1, Ordering::Relaxed);
+                match job {
+                    Job::Chunk(i) => *i * 2,
+                    _ => unreachable!(),
+                }
+            })
+        });
+        assert_eq!(runs.into_inner(), 50);
+        assert_eq!(done, (0..50).map(|i| i * 2).collect::<Vec<_>>());
+        assert!(run_in_order(&[], |_| 0).is_empty());
     }
 
     #[test]
