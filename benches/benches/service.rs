@@ -11,6 +11,9 @@
 //! 4. `unary cache hits`: unary calls (128 in flight) whose verdicts are all in
 //!    the verdict cache, by tenants that have not seen the statements: the whole
 //!    per-request cost (client, gRPC, checks, receipt, store) without verification.
+//! 5. `unary, closed loop`: unary calls on fresh work with a fixed number in
+//!    flight (64, 128 and 192; `ZKTX_BENCH_UNARY_CLOSED`, empty for none):
+//!    the rate the service reaches at that concurrency and each call's latency.
 //!
 //! Every request is fresh work: item `i` is a re-randomised proof of statement
 //! `i % 100` submitted by tenant `i / 100`, so no (tenant, statement) pair
@@ -56,6 +59,8 @@ const CONNECTIONS: usize = 4;
 const BATCH_INFLIGHT: usize = 8;
 /// Open-loop unary rates, as fractions of the direct rate of the same round.
 const UNARY_RATES: [f64; 4] = [0.50, 0.60, 0.70, 0.90];
+/// Calls in flight of the closed-loop unary phases.
+const UNARY_CLOSED: [usize; 3] = [64, 128, 192];
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -76,6 +81,19 @@ fn unary_rates() -> Vec<f64> {
         })
         .filter(|rates| !rates.is_empty())
         .unwrap_or_else(|| UNARY_RATES.to_vec())
+}
+
+/// In-flight counts of the closed-loop unary phases:
+/// `ZKTX_BENCH_UNARY_CLOSED` (comma-separated; empty for none), else [`UNARY_CLOSED`].
+fn closed_in_flight() -> Vec<usize> {
+    std::env::var("ZKTX_BENCH_UNARY_CLOSED")
+        .map(|v| {
+            v.split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .filter(|n| *n > 0)
+                .collect()
+        })
+        .unwrap_or_else(|_| UNARY_CLOSED.to_vec())
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -326,11 +344,35 @@ async fn unary_cache_hits(
         .expect("warm");
     }
     let n = half * STATEMENTS;
-    let next = Arc::new(AtomicUsize::new(0));
     let cpu = cpu_seconds();
     let started = Instant::now();
+    let latencies = closed_loop(&clients, 128, items, tenants, n, half).await;
+    let (took, cpu) = (started.elapsed(), cpu_seconds() - cpu);
+    let hits = server
+        .service()
+        .metrics()
+        .cache
+        .with_label_values(&["hit"])
+        .get();
+    eprintln!("cache hits {hits} of {n}");
+    server.shutdown().await;
+    summarise("unary cache hits (closed, 128)", latencies, n, took, cpu)
+}
+
+/// Closed loop: `in_flight` callers, each sending its next call when the last
+/// is answered, over the first `n` items; item `i` by tenant
+/// `first_tenant + i / STATEMENTS`. Each call's latency.
+async fn closed_loop(
+    clients: &[Caller],
+    in_flight: usize,
+    items: &Arc<Vec<BatchItem>>,
+    tenants: &Arc<Vec<String>>,
+    n: usize,
+    first_tenant: usize,
+) -> Vec<Duration> {
+    let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
-    for w in 0..128 {
+    for w in 0..in_flight.max(1) {
         let (mut client, next, items, tenants) = (
             clients[w % clients.len()].clone(),
             next.clone(),
@@ -346,7 +388,7 @@ async fn unary_cache_hits(
                 }
                 let t = Instant::now();
                 let verdict = client
-                    .verify(&items[i], &tenants[half + i / STATEMENTS])
+                    .verify(&items[i], &tenants[first_tenant + i / STATEMENTS])
                     .await;
                 assert_eq!(verdict, v1::Verdict::Valid as i32);
                 lat.push(t.elapsed());
@@ -355,18 +397,29 @@ async fn unary_cache_hits(
     }
     let mut latencies = Vec::new();
     for t in tasks {
-        latencies.extend(t.await.expect("w"));
+        latencies.extend(t.await.expect("caller"));
     }
+    latencies
+}
+
+/// Closed loop on fresh work: `in_flight` unary calls outstanding at all
+/// times, every proof verified (no replay, no cache hit). The rate is what the
+/// service reaches at that concurrency, and each latency is a real call's.
+async fn unary_closed(
+    keys: &KeyDir,
+    items: &Arc<Vec<BatchItem>>,
+    tenants: &Arc<Vec<String>>,
+    in_flight: usize,
+) -> Phase {
+    let (server, _data) = start_server(keys, tenants).await;
+    let clients = Caller::all(server.grpc_addr).await;
+    let cpu = cpu_seconds();
+    let started = Instant::now();
+    let latencies = closed_loop(&clients, in_flight, items, tenants, items.len(), 0).await;
     let (took, cpu) = (started.elapsed(), cpu_seconds() - cpu);
-    let hits = server
-        .service()
-        .metrics()
-        .cache
-        .with_label_values(&["hit"])
-        .get();
-    eprintln!("cache hits {hits} of {n}");
     server.shutdown().await;
-    summarise("unary cache hits (closed, 128)", latencies, n, took, cpu)
+    let name = format!("unary, closed loop, {in_flight} in flight");
+    summarise(&name, latencies, items.len(), took, cpu)
 }
 
 async fn batch_rpc(
@@ -502,6 +555,7 @@ fn main() {
     // run seconds apart (this machine has noisy neighbours); the median round counts.
     let rounds = env_usize("ZKTX_BENCH_ROUNDS", 3).max(1);
     let rates = unary_rates();
+    let closed = closed_in_flight();
     let mut all: Vec<Vec<Phase>> = Vec::new();
     for round in 0..rounds {
         let direct = direct(&keys, &items);
@@ -513,6 +567,9 @@ fn main() {
         }
         phases.push(runtime.block_on(batch_rpc(&keys, &items, &tenants)));
         phases.push(runtime.block_on(unary_cache_hits(&keys, &items, &tenants)));
+        for &in_flight in &closed {
+            phases.push(runtime.block_on(unary_closed(&keys, &items, &tenants, in_flight)));
+        }
         phases.insert(0, direct);
         println!("\nround {}", round + 1);
         print_table(&phases);
@@ -557,7 +614,10 @@ fn main() {
                 .collect()
         })
         .collect();
-    println!("ratios to direct by round (unary at {rates:?}, batch-rpc, cache hits): {by_round:?}");
+    println!(
+        "ratios to direct by round (unary open at {rates:?}, batch-rpc, cache hits, unary closed \
+         with {closed:?} in flight): {by_round:?}"
+    );
     let json = serde_json::json!({
         "proofs": count,
         "rounds": rounds,
@@ -567,6 +627,9 @@ fn main() {
             "unary_at_0_70_held_p99_under_50ms": unary70.map(held),
             "batch_rpc_ratio_min": 0.85,
             "batch_rpc_met": ratio(median, last) >= 0.85,
+            "unary_closed_at_0_70_with_p99_under_50ms": median[last + 2..]
+                .iter()
+                .any(|p| p.proofs_per_sec >= 0.70 * median[0].proofs_per_sec && p.p99_ms < 50.0),
         },
     });
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/zktx-bench");
@@ -610,6 +673,7 @@ fn print_table(phases: &[Phase]) {
                 .map_or("-".to_string(), |m| format!("{m:.1}"))
         );
     }
-    println!("(latency per request, open-loop from its due time; direct: per 256-proof batch; batch-rpc: per 100-proof call, 8 calls in flight;");
+    println!("(latency per request: open loop from its due time, closed loop from its sending; direct: per 256-proof batch;");
+    println!(" batch-rpc: per 100-proof call, 8 calls in flight;");
     println!(" cpu µs: this process's CPU time per proof, client included; its ratio to direct's in the same round is what a proof costs beyond verification)");
 }
