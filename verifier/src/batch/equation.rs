@@ -124,7 +124,9 @@ enum Job {
 
 /// What a [`Job`] computed.
 enum Done<'a, E: Engine> {
-    Chunk(Chunk<'a, E>),
+    /// The chunk with this index.
+    Chunk(usize, Chunk<'a, E>),
+    /// A key term's Miller-loop value.
     Term(E::Ml),
 }
 
@@ -140,7 +142,7 @@ impl Job {
         match self {
             Job::Chunk(i) => {
                 let (members, r) = &plan[*i];
-                Done::Chunk(Chunk::compute(candidates, members.clone(), r.clone()))
+                Done::Chunk(*i, Chunk::compute(candidates, members.clone(), r.clone()))
             }
             Job::Inputs(range) => {
                 // The chunks sum the same scalars for the search; summing them
@@ -171,7 +173,7 @@ impl Job {
 /// thread that has run a large job could still face a run of others while
 /// the rest idle. Taking from a queue ordered largest first (longest
 /// processing time first) leaves only the last, smallest jobs unbalanced.
-fn run_in_order<T: Send + Sync>(jobs: &[Job], run: impl Fn(&Job) -> T + Sync) -> Vec<T> {
+fn run_in_order<J: Sync, T: Send + Sync>(jobs: &[J], run: impl Fn(&J) -> T + Sync) -> Vec<T> {
     let next = AtomicUsize::new(0);
     let done: Vec<OnceLock<T>> = jobs.iter().map(|_| OnceLock::new()).collect();
     let worker = || loop {
@@ -367,14 +369,10 @@ pub(crate) fn invalid_candidates<E: Engine>(
 
     let mut chunk_slots: Vec<Option<Chunk<'_, E>>> = plan.iter().map(|_| None).collect();
     let mut key_terms = E::one();
-    for (job, done) in queue
-        .iter()
-        .zip(run_in_order(&queue, |job| job.run(candidates, &plan)))
-    {
-        match (job, done) {
-            (Job::Chunk(i), Done::Chunk(chunk)) => chunk_slots[*i] = Some(chunk),
-            (_, Done::Term(term)) => key_terms = E::mul(key_terms, term),
-            (_, Done::Chunk(_)) => unreachable!("only chunk jobs make chunks"),
+    for done in run_in_order(&queue, |job| job.run(candidates, &plan)) {
+        match done {
+            Done::Chunk(i, chunk) => chunk_slots[i] = Some(chunk),
+            Done::Term(term) => key_terms = E::mul(key_terms, term),
         }
     }
     let mut chunks: Vec<Chunk<'_, E>> = chunk_slots
@@ -426,20 +424,17 @@ mod tests {
             .num_threads(3)
             .build()
             .expect("pool");
-        let jobs: Vec<Job> = (0..50).map(Job::Chunk).collect();
+        let jobs: Vec<usize> = (0..50).collect();
         let runs = AtomicUsize::new(0);
         let done = pool.install(|| {
             run_in_order(&jobs, |job| {
                 runs.fetch_add(1, Ordering::Relaxed);
-                match job {
-                    Job::Chunk(i) => *i * 2,
-                    _ => unreachable!(),
-                }
+                job * 2
             })
         });
         assert_eq!(runs.into_inner(), 50);
         assert_eq!(done, (0..50).map(|i| i * 2).collect::<Vec<_>>());
-        assert!(run_in_order(&[], |_| 0).is_empty());
+        assert!(run_in_order(&[] as &[usize], |_| 0).is_empty());
     }
 
     #[test]
