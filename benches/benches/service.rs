@@ -168,6 +168,16 @@ async fn start_server(
     )
 }
 
+/// A fresh server and the unary phases' connections to it.
+async fn start_with_callers(
+    keys: &KeyDir,
+    tenants: &[String],
+) -> (zktx_server::RunningServer, tempfile::TempDir, Vec<Caller>) {
+    let (server, data) = start_server(keys, tenants).await;
+    let callers = Caller::all(server.grpc_addr).await;
+    (server, data, callers)
+}
+
 async fn connections(
     addr: std::net::SocketAddr,
 ) -> Vec<v1::verifier_client::VerifierClient<tonic::transport::Channel>> {
@@ -244,8 +254,7 @@ async fn unary_open(
     rate: f64,
     name: String,
 ) -> Phase {
-    let (server, _data) = start_server(keys, tenants).await;
-    let clients = Caller::all(server.grpc_addr).await;
+    let (server, _data, clients) = start_with_callers(keys, tenants).await;
     let cpu = cpu_seconds();
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(items.len());
@@ -327,8 +336,7 @@ async fn unary_cache_hits(
     tenants: &Arc<Vec<String>>,
 ) -> Phase {
     let half = tenants.len() / 2;
-    let (server, _data) = start_server(keys, tenants).await;
-    let clients = Caller::all(server.grpc_addr).await;
+    let (server, _data, clients) = start_with_callers(keys, tenants).await;
     // warm: batch RPC with the first half of the tenants
     let mut c0 = connections(server.grpc_addr).await.remove(0);
     for call in 0..half {
@@ -411,8 +419,7 @@ async fn unary_closed(
     tenants: &Arc<Vec<String>>,
     in_flight: usize,
 ) -> Phase {
-    let (server, _data) = start_server(keys, tenants).await;
-    let clients = Caller::all(server.grpc_addr).await;
+    let (server, _data, clients) = start_with_callers(keys, tenants).await;
     let cpu = cpu_seconds();
     let started = Instant::now();
     let latencies = closed_loop(&clients, in_flight, items, tenants, items.len(), 0).await;
