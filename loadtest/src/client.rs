@@ -225,15 +225,7 @@ impl Client {
         if transport == Transport::Rest {
             let mut body = serde_json::to_vec(&rest_submission(item)).unwrap_or_default();
             body.truncate(body.len() / 2);
-            let sent = self
-                .http
-                .post(format!("{}/v1/verify", self.base))
-                .bearer_auth(key)
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await;
-            return match sent {
+            return match self.rest_post_verify(key, body).await {
                 Ok(r) if r.status().is_success() => Answer::Status("OK"),
                 Ok(r) => rest_error(r.json::<ErrorBody>().await.ok()),
                 Err(_) => Answer::Status("UNAVAILABLE"),
@@ -254,15 +246,24 @@ impl Client {
         }
     }
 
-    async fn rest_one(&self, key: &str, item: &BatchItem) -> Answer {
-        let sent = self
-            .http
+    /// POSTs `body` as JSON to `/v1/verify` for the tenant with API key `key`.
+    async fn rest_post_verify(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Result<reqwest::Response> {
+        self.http
             .post(format!("{}/v1/verify", self.base))
             .bearer_auth(key)
-            .json(&rest_submission(item))
+            .header("content-type", "application/json")
+            .body(body)
             .send()
-            .await;
-        match sent {
+            .await
+    }
+
+    async fn rest_one(&self, key: &str, item: &BatchItem) -> Answer {
+        let body = serde_json::to_vec(&rest_submission(item)).unwrap_or_default();
+        match self.rest_post_verify(key, body).await {
             Ok(r) if r.status().is_success() => match r.json::<RestVerifyResponse>().await {
                 Ok(body) => rest_verdict(&body),
                 Err(_) => Answer::Status("UNKNOWN"),
