@@ -12,7 +12,7 @@
 //!    the verdict cache, by tenants that have not seen the statements: the whole
 //!    per-request cost (client, gRPC, checks, receipt, store) without verification.
 //! 5. `unary, closed loop`: unary calls on fresh work with a fixed number in
-//!    flight (64, 128 and 192; `ZKTX_BENCH_UNARY_CLOSED`, empty for none):
+//!    flight (64, 96, 128 and 192; `ZKTX_BENCH_UNARY_CLOSED`, empty for none):
 //!    the rate the service reaches at that concurrency and each call's latency.
 //!
 //! Every request is fresh work: item `i` is a re-randomised proof of statement
@@ -60,7 +60,7 @@ const BATCH_INFLIGHT: usize = 8;
 /// Open-loop unary rates, as fractions of the direct rate of the same round.
 const UNARY_RATES: [f64; 4] = [0.50, 0.60, 0.70, 0.90];
 /// Calls in flight of the closed-loop unary phases.
-const UNARY_CLOSED: [usize; 3] = [64, 128, 192];
+const UNARY_CLOSED: [usize; 4] = [64, 96, 128, 192];
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -101,9 +101,51 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1e3
 }
 
-/// CPU seconds (user + system) this process has used (0 where unknown).
-fn cpu_seconds() -> f64 {
-    zktx_server::metrics::process_cpu_seconds().unwrap_or(0.0)
+/// CPU seconds (user + system) used so far: by this whole process, and by
+/// its batch verifiers' threads (named `zktx-verify-*`), 0 where unknown.
+#[derive(Clone, Copy)]
+struct Cpu {
+    all: f64,
+    verify: f64,
+}
+
+impl Cpu {
+    fn now() -> Self {
+        Self {
+            all: zktx_server::metrics::process_cpu_seconds().unwrap_or(0.0),
+            verify: threads_cpu_seconds("zktx-verify"),
+        }
+    }
+
+    /// What was used since `self`.
+    fn since(self) -> Self {
+        let now = Self::now();
+        Self {
+            all: now.all - self.all,
+            verify: now.verify - self.verify,
+        }
+    }
+}
+
+/// CPU seconds used by this process's live threads whose name starts with `prefix`.
+fn threads_cpu_seconds(prefix: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("stat")).ok())
+        .filter_map(|stat| {
+            // `pid (comm) state ...`: utime and stime are the 12th and 13th fields after comm.
+            let (head, rest) = stat.rsplit_once(')')?;
+            let comm = head.split_once('(')?.1;
+            if !comm.starts_with(prefix) {
+                return None;
+            }
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+            Some((ticks(11)? + ticks(12)?) / 100.0)
+        })
+        .sum()
 }
 
 struct Phase {
@@ -112,6 +154,8 @@ struct Phase {
     offered: Option<f64>,
     /// CPU used over wall time, in cores (2.0 = both cores busy throughout).
     cores_busy: f64,
+    /// The batch verifiers' threads' share of `cores_busy`.
+    verify_cores: f64,
     /// Mean latency the client saw, and the server's own mean (its metrics), in ms.
     mean_ms: f64,
     server_mean_ms: Option<f64>,
@@ -125,6 +169,11 @@ impl Phase {
     /// CPU time per proof, in µs (client included for the service's phases).
     fn cpu_us_per_proof(&self) -> f64 {
         self.cores_busy * 1e6 / self.proofs_per_sec
+    }
+
+    /// The batch verifiers' threads' CPU time per proof, in µs.
+    fn verify_us_per_proof(&self) -> f64 {
+        self.verify_cores * 1e6 / self.proofs_per_sec
     }
 }
 
@@ -255,7 +304,7 @@ async fn unary_open(
     name: String,
 ) -> Phase {
     let (server, _data, clients) = start_with_callers(keys, tenants).await;
-    let cpu = cpu_seconds();
+    let cpu = Cpu::now();
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(items.len());
     let mut sent = 0;
@@ -281,7 +330,7 @@ async fn unary_open(
     for task in tasks {
         latencies.push(task.await.expect("request"));
     }
-    let (took, cpu) = (started.elapsed(), cpu_seconds() - cpu);
+    let (took, cpu) = (started.elapsed(), cpu.since());
     write_trace(&name, rate, &latencies);
     let server_latency = server
         .service()
@@ -352,10 +401,10 @@ async fn unary_cache_hits(
         .expect("warm");
     }
     let n = half * STATEMENTS;
-    let cpu = cpu_seconds();
+    let cpu = Cpu::now();
     let started = Instant::now();
     let latencies = closed_loop(&clients, 128, items, tenants, n, half).await;
-    let (took, cpu) = (started.elapsed(), cpu_seconds() - cpu);
+    let (took, cpu) = (started.elapsed(), cpu.since());
     let hits = server
         .service()
         .metrics()
@@ -420,10 +469,10 @@ async fn unary_closed(
     in_flight: usize,
 ) -> Phase {
     let (server, _data, clients) = start_with_callers(keys, tenants).await;
-    let cpu = cpu_seconds();
+    let cpu = Cpu::now();
     let started = Instant::now();
     let latencies = closed_loop(&clients, in_flight, items, tenants, items.len(), 0).await;
-    let (took, cpu) = (started.elapsed(), cpu_seconds() - cpu);
+    let (took, cpu) = (started.elapsed(), cpu.since());
     server.shutdown().await;
     let name = format!("unary, closed loop, {in_flight} in flight");
     summarise(&name, latencies, items.len(), took, cpu)
@@ -438,7 +487,7 @@ async fn batch_rpc(
     let clients = connections(server.grpc_addr).await;
     let calls = items.len() / STATEMENTS;
     let next = Arc::new(AtomicUsize::new(0));
-    let cpu = cpu_seconds();
+    let cpu = Cpu::now();
     let started = Instant::now();
     let mut tasks = Vec::new();
     let clients: Vec<_> = (0..BATCH_INFLIGHT)
@@ -475,7 +524,7 @@ async fn batch_rpc(
     for task in tasks {
         latencies.extend(task.await.expect("worker"));
     }
-    let (took, cpu) = (started.elapsed(), cpu_seconds() - cpu);
+    let (took, cpu) = (started.elapsed(), cpu.since());
     server.shutdown().await;
     summarise("batch-rpc (100/call)", latencies, items.len(), took, cpu)
 }
@@ -485,13 +534,14 @@ fn summarise(
     mut latencies: Vec<Duration>,
     proofs: usize,
     took: Duration,
-    cpu: f64,
+    cpu: Cpu,
 ) -> Phase {
     latencies.sort();
     Phase {
         name: name.to_string(),
         offered: None,
-        cores_busy: cpu / took.as_secs_f64(),
+        cores_busy: cpu.all / took.as_secs_f64(),
+        verify_cores: cpu.verify / took.as_secs_f64(),
         mean_ms: latencies.iter().map(Duration::as_secs_f64).sum::<f64>() * 1e3
             / latencies.len().max(1) as f64,
         server_mean_ms: None,
@@ -513,7 +563,7 @@ fn direct(keys: &KeyDir, items: &[BatchItem]) -> Phase {
     )
     .expect("pool");
     let mut latencies = Vec::new();
-    let cpu = cpu_seconds();
+    let cpu = Cpu::now();
     let started = Instant::now();
     let batch = env_usize("ZKTX_BENCH_DIRECT_BATCH", MICRO_BATCH).max(1);
     for chunk in items.chunks(batch) {
@@ -526,7 +576,7 @@ fn direct(keys: &KeyDir, items: &[BatchItem]) -> Phase {
         latencies,
         items.len(),
         started.elapsed(),
-        cpu_seconds() - cpu,
+        cpu.since(),
     )
 }
 
@@ -608,6 +658,7 @@ fn main() {
                 "ratio_to_direct": p.proofs_per_sec / median[0].proofs_per_sec,
                 "p50_ms": p.p50_ms, "p99_ms": p.p99_ms, "max_ms": p.max_ms, "cores_busy": p.cores_busy,
                 "cpu_us_per_proof": p.cpu_us_per_proof(),
+                "verify_cpu_us_per_proof": p.verify_us_per_proof(),
                 "mean_ms": p.mean_ms, "server_mean_ms": p.server_mean_ms,
                 "held_under_50ms": p.offered.map(|_| held(p)),
             })
@@ -651,7 +702,7 @@ fn main() {
 fn print_table(phases: &[Phase]) {
     let direct = phases[0].proofs_per_sec;
     println!(
-        "{:<36} {:>10} {:>9} {:>9} {:>9} {:>9} {:>6} {:>7} {:>8} {:>8}",
+        "{:<36} {:>10} {:>9} {:>9} {:>9} {:>9} {:>6} {:>7} {:>7} {:>8} {:>8}",
         "phase",
         "proofs/s",
         "vs direct",
@@ -660,12 +711,13 @@ fn print_table(phases: &[Phase]) {
         "max ms",
         "cores",
         "cpu µs",
+        "vfy µs",
         "mean ms",
         "srv mean"
     );
     for phase in phases {
         println!(
-            "{:<36} {:>10.0} {:>9.2} {:>9.1} {:>9.1} {:>9.1} {:>6.2} {:>7.0} {:>8.1} {:>8}",
+            "{:<36} {:>10.0} {:>9.2} {:>9.1} {:>9.1} {:>9.1} {:>6.2} {:>7.0} {:>7.0} {:>8.1} {:>8}",
             phase.name,
             phase.proofs_per_sec,
             phase.proofs_per_sec / direct,
@@ -674,6 +726,7 @@ fn print_table(phases: &[Phase]) {
             phase.max_ms,
             phase.cores_busy,
             phase.cpu_us_per_proof(),
+            phase.verify_us_per_proof(),
             phase.mean_ms,
             phase
                 .server_mean_ms
@@ -682,5 +735,6 @@ fn print_table(phases: &[Phase]) {
     }
     println!("(latency per request: open loop from its due time, closed loop from its sending; direct: per 256-proof batch;");
     println!(" batch-rpc: per 100-proof call, 8 calls in flight;");
-    println!(" cpu µs: this process's CPU time per proof, client included; its ratio to direct's in the same round is what a proof costs beyond verification)");
+    println!(" cpu µs: this process's CPU time per proof, client included; its ratio to direct's in the same round is what a proof costs beyond verification;");
+    println!(" vfy µs: the part of it on the batch verifiers' threads)");
 }

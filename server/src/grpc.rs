@@ -11,7 +11,7 @@ use zktx_proto::v1;
 use zktx_prover::EnvelopeInputs;
 
 use crate::error::ApiError;
-use crate::receipt::{Receipt, ReceiptVerdict};
+use crate::receipt::{Receipt, ReceiptBatch, ReceiptVerdict};
 use crate::service::{ItemResult, Service, Submission, Verification};
 use crate::telemetry::{request_id, RequestLog};
 
@@ -143,6 +143,15 @@ pub fn receipt_message(r: Receipt) -> v1::Receipt {
         verdict: verdict_message(r.verdict) as i32,
         issued_at_ms: r.issued_at_ms,
         signature: hex::decode(&r.signature).unwrap_or_default(),
+        batch: r.batch.map(|b| v1::ReceiptBatch {
+            size: b.size,
+            index: b.index,
+            path: b
+                .path
+                .iter()
+                .map(|h| hex::decode(h).unwrap_or_default())
+                .collect(),
+        }),
     }
 }
 
@@ -161,6 +170,11 @@ pub fn receipt_from_message(m: v1::Receipt) -> Receipt {
         },
         issued_at_ms: m.issued_at_ms,
         signature: hex::encode(m.signature),
+        batch: m.batch.map(|b| ReceiptBatch {
+            size: b.size,
+            index: b.index,
+            path: b.path.iter().map(hex::encode).collect(),
+        }),
     }
 }
 

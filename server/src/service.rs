@@ -17,7 +17,7 @@ use crate::batcher::MicroBatcher;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::quota::{now_ms, Quotas};
-use crate::receipt::{Receipt, ReceiptSigner, ReceiptVerdict};
+use crate::receipt::{Receipt, ReceiptVerdict};
 use crate::store::{ReceiptRecord, Store};
 use crate::tenants::{Tenant, Tenants};
 
@@ -90,8 +90,8 @@ pub struct ServiceParts {
     pub quotas: Quotas,
     /// The embedded store.
     pub store: Arc<Store>,
-    /// Signs receipts.
-    pub signer: ReceiptSigner,
+    /// The receipt-signing public key (hex); the store signs receipts.
+    pub receipt_public_key: String,
     /// Verifying keys by fingerprint.
     pub registry: Arc<PreparedKeyRegistry>,
     /// The circuits, for listing.
@@ -139,7 +139,7 @@ impl Service {
 
     /// The receipt-signing public key (hex).
     pub fn receipt_public_key(&self) -> String {
-        self.parts.signer.public_key_hex()
+        self.parts.receipt_public_key.clone()
     }
 
     /// The circuits this server verifies.
@@ -301,6 +301,7 @@ impl Service {
 
         let issued_at_ms = now_ms();
         let mut records = Vec::new();
+        let mut answers = Vec::new();
         for ((i, checked), verdict) in pending.into_iter().zip(verdicts) {
             let (receipt_verdict, reason) = match verdict {
                 Verdict::Valid => (ReceiptVerdict::Valid, String::new()),
@@ -323,7 +324,7 @@ impl Service {
                     continue;
                 }
             };
-            let mut receipt = Receipt {
+            let receipt = Receipt {
                 id: new_receipt_id(issued_at_ms),
                 tenant: tenant.id.clone(),
                 circuit: checked.circuit,
@@ -332,31 +333,35 @@ impl Service {
                 verdict: receipt_verdict,
                 issued_at_ms,
                 signature: String::new(),
+                batch: None,
             };
-            self.parts.signer.sign(&mut receipt);
             self.parts
                 .metrics
                 .receipts
                 .with_label_values(&[receipt_verdict.as_str()])
                 .inc();
             records.push(ReceiptRecord {
-                receipt: receipt.clone(),
+                receipt,
                 metered: true,
             });
-            results[i] = Some(Ok(Verification {
-                verdict: receipt_verdict,
-                reason,
-                receipt,
-                replayed: false,
-            }));
+            answers.push((i, receipt_verdict, reason));
         }
-        // Durable before anyone sees a receipt.
-        self.parts
+        // Signed by the store's writer and durable before anyone sees a receipt.
+        let signed = self
+            .parts
             .store
             .commit(records)
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         drop(reservation);
+        for ((i, verdict, reason), receipt) in answers.into_iter().zip(signed) {
+            results[i] = Some(Ok(Verification {
+                verdict,
+                reason,
+                receipt,
+                replayed: false,
+            }));
+        }
         Ok(results
             .into_iter()
             .map(|r| r.expect("every item answered"))

@@ -150,8 +150,11 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
     let metrics = Metrics::new();
     let tenants = Tenants::from_config(&config);
     let quotas = Quotas::new(tenants.all());
+    let signer = ReceiptSigner::load_or_create(&config.data_dir.join("receipt-signing.key"))?;
+    let receipt_public_key = signer.public_key_hex();
     let store = Arc::new(Store::open(
         &config.data_dir.join("zktx.db"),
+        signer,
         quotas.usage_hook(),
     )?);
     quotas.restore(&store.usage_on(utc_day(now_ms()))?);
@@ -161,7 +164,6 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
         .map(|t| (t.id.clone(), t.plan.clone()))
         .collect();
     store.sync_tenants(&tenant_rows, now_ms())?;
-    let signer = ReceiptSigner::load_or_create(&config.data_dir.join("receipt-signing.key"))?;
 
     let cache = Arc::new(VerdictCache::new(CacheConfig {
         max_entries: config.cache.max_entries,
@@ -194,7 +196,7 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
         tenants,
         quotas,
         store,
-        signer,
+        receipt_public_key,
         registry,
         circuits,
         batcher,

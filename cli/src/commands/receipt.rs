@@ -73,8 +73,12 @@ pub fn run(command: Command) -> anyhow::Result<()> {
     }
     match parsed.verify(&key) {
         Ok(()) => {
+            let signed = match &parsed.batch {
+                Some(b) => format!("signed with its group ({} of {})", b.index + 1, b.size),
+                None => "signed alone".to_string(),
+            };
             println!(
-                "receipt {}: signature valid (tenant {}, {}, verdict {})",
+                "receipt {}: signature valid, {signed} (tenant {}, {}, verdict {})",
                 parsed.id,
                 parsed.tenant,
                 parsed.circuit,

@@ -305,6 +305,14 @@ fn sigkill_mid_load_loses_no_received_receipt_and_usage_matches_the_store() {
         "{}",
         String::from_utf8_lossy(&ok.stdout)
     );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("signed with its group"));
+    // Moved to another place in its group, it no longer checks.
+    let mut moved = receipts[0].clone();
+    moved["batch"]["index"] = (moved["batch"]["index"].as_u64().unwrap() + 1).into();
+    std::fs::write(dir.join("moved.json"), moved.to_string()).unwrap();
+    let moved = receipt_verify(dir, &public_key, &[], "moved.json");
+    assert_eq!(moved.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&moved.stdout).contains("NOT valid"));
     // proof-0's receipt is for proof-0's statement, not proof-1's.
     let mine = receipt_verify(
         dir,

@@ -31,6 +31,12 @@ const STEPS: &[&str] = &[
          at_ms        INTEGER NOT NULL
      );
      CREATE INDEX usage_by_day ON usage_events (utc_day, tenant);",
+    // 2: receipts signed as a group: the group's size, the receipt's index and
+    // its inclusion path (32-byte hashes, concatenated); size 0 for a receipt
+    // signed alone.
+    "ALTER TABLE receipts ADD COLUMN batch_size INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE receipts ADD COLUMN batch_index INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE receipts ADD COLUMN batch_path BLOB NOT NULL DEFAULT x'';",
 ];
 
 /// The schema version this build writes.
@@ -64,6 +70,27 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         assert_eq!(migrate(&mut conn).unwrap(), SCHEMA_VERSION);
         assert_eq!(migrate(&mut conn).unwrap(), 0);
+    }
+
+    #[test]
+    fn receipts_from_before_batch_signing_read_as_signed_alone() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(STEPS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO receipts VALUES ('r', 't', 'c', 'k', 's', 'valid', 1, 'sig')",
+            [],
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), SCHEMA_VERSION - 1);
+        let (size, path): (u64, Vec<u8>) = conn
+            .query_row(
+                "SELECT batch_size, batch_path FROM receipts WHERE id = 'r'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((size, path.len()), (0, 0));
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! one transaction (group commit) with `synchronous = FULL`, waiting briefly
 //! for more while rows keep arriving (`GROUP_COMMIT_GAP`); a caller's
 //! [`Store::commit`] resolves only after its rows are on disk, so a receipt is
-//! durable before its response is sent. Reads use their own connection.
+//! durable before its response is sent. The writer also signs each group's
+//! receipts, as one Merkle tree under one signature
+//! ([`ReceiptSigner::seal`]), so a group costs one signature however many
+//! callers it serves. Reads use their own connection.
 
 mod migrations;
 
@@ -16,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::receipt::{Receipt, ReceiptVerdict};
+use crate::receipt::{Receipt, ReceiptBatch, ReceiptSigner, ReceiptVerdict};
 
 pub use migrations::SCHEMA_VERSION;
 
@@ -44,7 +47,7 @@ pub enum StoreError {
 /// One receipt to persist, and whether it is metered (one usage event).
 #[derive(Clone, Debug)]
 pub struct ReceiptRecord {
-    /// The signed receipt.
+    /// The receipt; the writer signs it.
     pub receipt: Receipt,
     /// Whether a usage event is recorded with it.
     pub metered: bool,
@@ -56,7 +59,7 @@ pub type UsageHook = Box<dyn Fn(&str, i64, u64) + Send>;
 
 struct WriteJob {
     records: Vec<ReceiptRecord>,
-    done: tokio::sync::oneshot::Sender<Result<(), String>>,
+    done: tokio::sync::oneshot::Sender<Result<Vec<Receipt>, String>>,
 }
 
 /// The embedded store.
@@ -82,15 +85,20 @@ pub fn utc_day(at_ms: i64) -> i64 {
 
 impl Store {
     /// Opens (creating and migrating if needed) the database at `path`.
-    /// `usage_hook` hears of every usage event once it is durable.
-    pub fn open(path: &Path, usage_hook: UsageHook) -> Result<Self, StoreError> {
+    /// `signer` signs the receipts of each group commit; `usage_hook` hears
+    /// of every usage event once it is durable.
+    pub fn open(
+        path: &Path,
+        signer: ReceiptSigner,
+        usage_hook: UsageHook,
+    ) -> Result<Self, StoreError> {
         let mut writer_conn = open_connection(path)?;
         migrations::migrate(&mut writer_conn)?;
         let reader = open_connection(path)?;
         let (tx, rx) = mpsc::channel::<WriteJob>();
         let thread = std::thread::Builder::new()
             .name("zktx-store-writer".into())
-            .spawn(move || write_loop(writer_conn, rx, usage_hook))
+            .spawn(move || write_loop(writer_conn, rx, signer, usage_hook))
             .map_err(|e| {
                 StoreError::Sqlite(rusqlite::Error::InvalidParameterName(e.to_string()))
             })?;
@@ -101,13 +109,14 @@ impl Store {
         })
     }
 
-    /// Persists `records`; resolves once they are committed to disk.
-    /// The rows are handed to the writer before this returns a future, so they
-    /// are committed even if the caller stops waiting.
+    /// Signs and persists `records`; resolves, once they are committed to
+    /// disk, to their receipts as signed, in order. The rows are handed to
+    /// the writer before this returns a future, so they are committed even if
+    /// the caller stops waiting.
     pub fn commit(
         &self,
         records: Vec<ReceiptRecord>,
-    ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'static {
+    ) -> impl std::future::Future<Output = Result<Vec<Receipt>, StoreError>> + Send + 'static {
         let (done, wait) = tokio::sync::oneshot::channel();
         let sent = match &*self.writer.lock().expect("store lock") {
             Some(writer) => writer.send(WriteJob { records, done }).is_ok(),
@@ -118,7 +127,7 @@ impl Store {
                 return Err(StoreError::Closed);
             }
             match wait.await {
-                Ok(Ok(())) => Ok(()),
+                Ok(Ok(receipts)) => Ok(receipts),
                 Ok(Err(message)) => Err(StoreError::Sqlite(rusqlite::Error::InvalidParameterName(
                     message,
                 ))),
@@ -151,7 +160,8 @@ impl Store {
         let conn = self.reader.lock().expect("store lock");
         Ok(conn
             .query_row(
-                "SELECT id, tenant, circuit, key_fingerprint, statement_digest, verdict, issued_at_ms, signature
+                "SELECT id, tenant, circuit, key_fingerprint, statement_digest, verdict, issued_at_ms, signature,
+                        batch_size, batch_index, batch_path
                  FROM receipts WHERE id = ?1",
                 [id],
                 row_to_receipt,
@@ -167,7 +177,8 @@ impl Store {
     ) -> Result<Option<Receipt>, StoreError> {
         let conn = self.reader.lock().expect("store lock");
         let mut stmt = conn.prepare_cached(
-            "SELECT id, tenant, circuit, key_fingerprint, statement_digest, verdict, issued_at_ms, signature
+            "SELECT id, tenant, circuit, key_fingerprint, statement_digest, verdict, issued_at_ms, signature,
+                        batch_size, batch_index, batch_path
              FROM receipts WHERE tenant = ?1 AND statement_digest = ?2 AND verdict = 'valid'
              ORDER BY issued_at_ms LIMIT 1",
         )?;
@@ -228,10 +239,36 @@ fn row_to_receipt(row: &rusqlite::Row<'_>) -> rusqlite::Result<Receipt> {
         verdict: ReceiptVerdict::parse(&verdict).unwrap_or(ReceiptVerdict::Invalid),
         issued_at_ms: row.get(6)?,
         signature: row.get(7)?,
+        batch: match row.get::<_, u64>(8)? {
+            0 => None,
+            size => Some(ReceiptBatch {
+                size,
+                index: row.get(9)?,
+                path: row
+                    .get::<_, Vec<u8>>(10)?
+                    .chunks(32)
+                    .map(hex::encode)
+                    .collect(),
+            }),
+        },
     })
 }
 
-fn write_loop(mut conn: Connection, rx: mpsc::Receiver<WriteJob>, usage_hook: UsageHook) {
+/// A receipt's inclusion path as stored: its hashes, concatenated.
+fn path_blob(batch: &ReceiptBatch) -> Vec<u8> {
+    batch
+        .path
+        .iter()
+        .flat_map(|h| hex::decode(h).unwrap_or_default())
+        .collect()
+}
+
+fn write_loop(
+    mut conn: Connection,
+    rx: mpsc::Receiver<WriteJob>,
+    signer: ReceiptSigner,
+    usage_hook: UsageHook,
+) {
     while let Ok(first) = rx.recv() {
         let linger_until = Instant::now() + GROUP_COMMIT_LINGER;
         let mut jobs = vec![first];
@@ -246,6 +283,12 @@ fn write_loop(mut conn: Connection, rx: mpsc::Receiver<WriteJob>, usage_hook: Us
                 Err(_) => break,
             }
         }
+        signer.seal(
+            &mut jobs
+                .iter_mut()
+                .flat_map(|j| j.records.iter_mut().map(|r| &mut r.receipt))
+                .collect::<Vec<_>>(),
+        );
         let result = write_group(&mut conn, &jobs).map_err(|e| e.to_string());
         match &result {
             Ok(()) => {
@@ -263,7 +306,8 @@ fn write_loop(mut conn: Connection, rx: mpsc::Receiver<WriteJob>, usage_hook: Us
             Err(error) => tracing::error!(%error, "group commit failed"),
         }
         for job in jobs {
-            let _ = job.done.send(result.clone());
+            let receipts = job.records.into_iter().map(|r| r.receipt).collect();
+            let _ = job.done.send(result.clone().map(|()| receipts));
         }
     }
     let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
@@ -273,8 +317,9 @@ fn write_group(conn: &mut Connection, jobs: &[WriteJob]) -> Result<(), rusqlite:
     let tx = conn.transaction()?;
     {
         let mut receipt = tx.prepare_cached(
-            "INSERT INTO receipts (id, tenant, circuit, key_fingerprint, statement_digest, verdict, issued_at_ms, signature)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO receipts (id, tenant, circuit, key_fingerprint, statement_digest, verdict, issued_at_ms, signature,
+                                   batch_size, batch_index, batch_path)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         let mut usage = tx.prepare_cached(
             "INSERT INTO usage_events (tenant, utc_day, receipt_id, at_ms) VALUES (?1, ?2, ?3, ?4)",
@@ -289,7 +334,10 @@ fn write_group(conn: &mut Connection, jobs: &[WriteJob]) -> Result<(), rusqlite:
                 r.statement_digest,
                 r.verdict.as_str(),
                 r.issued_at_ms,
-                r.signature
+                r.signature,
+                r.batch.as_ref().map_or(0, |b| b.size),
+                r.batch.as_ref().map_or(0, |b| b.index),
+                r.batch.as_ref().map(path_blob).unwrap_or_default()
             ])?;
             if record.metered {
                 usage.execute(params![
@@ -319,7 +367,8 @@ mod tests {
             statement_digest: format!("{:064x}", id / 2),
             verdict,
             issued_at_ms: at_ms,
-            signature: "00".repeat(64),
+            signature: String::new(),
+            batch: None,
         }
     }
 
@@ -329,15 +378,18 @@ mod tests {
         let path = dir.path().join("zktx.db");
         let heard = Arc::new(AtomicU64::new(0));
         let hook_count = heard.clone();
+        let signer = ReceiptSigner::from_seed([5; 32]);
+        let key = signer.public_key_hex();
         let store = Store::open(
             &path,
+            signer.clone(),
             Box::new(move |_, _, n| {
                 hook_count.fetch_add(n, Ordering::SeqCst);
             }),
         )
         .unwrap();
         let day_ms = 20_000 * 86_400_000;
-        store
+        let signed = store
             .commit(vec![
                 ReceiptRecord {
                     receipt: receipt(2, ReceiptVerdict::Invalid, day_ms + 1),
@@ -350,6 +402,12 @@ mod tests {
             ])
             .await
             .unwrap();
+        assert_eq!(signed.len(), 2);
+        assert_eq!(signed[1].id, format!("{:032x}", 3));
+        for receipt in &signed {
+            receipt.verify(&key).unwrap();
+            assert_eq!(receipt.batch.as_ref().unwrap().size, 2);
+        }
         assert_eq!(heard.load(Ordering::SeqCst), 2);
         store.close();
         assert!(matches!(
@@ -358,8 +416,14 @@ mod tests {
         ));
         drop(store);
 
-        let store = Store::open(&path, Box::new(|_, _, _| {})).unwrap();
+        let store = Store::open(&path, signer, Box::new(|_, _, _| {})).unwrap();
         assert_eq!(store.receipt_count().unwrap(), 2);
+        // As stored, each receipt is the one its caller got, and checks alone.
+        for receipt in &signed {
+            let stored = store.receipt(&receipt.id).unwrap().unwrap();
+            assert_eq!(&stored, receipt);
+            stored.verify(&key).unwrap();
+        }
         assert_eq!(store.usage_on(20_000).unwrap()["acme"], 2);
         assert_eq!(
             store

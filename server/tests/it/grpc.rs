@@ -181,6 +181,23 @@ async fn a_mixed_batch_gets_one_result_per_item_in_order() {
     );
     // Only the three verified items are metered.
     assert_eq!(t.server().service().quotas().usage("open").0, 3);
+    // Their receipts are signed as one group (the call commits them together),
+    // and each checks offline on its own.
+    let public_key = t.server().service().receipt_public_key();
+    let receipts: Vec<_> = results
+        .into_iter()
+        .filter_map(|r| match r.outcome.unwrap() {
+            Outcome::Response(v) => Some(receipt_from_message(v.receipt.unwrap())),
+            Outcome::Error(_) => None,
+        })
+        .collect();
+    assert_eq!(receipts.len(), 3);
+    for (i, receipt) in receipts.iter().enumerate() {
+        receipt.verify(&public_key).unwrap();
+        let batch = receipt.batch.as_ref().unwrap();
+        assert_eq!((batch.size, batch.index), (3, i as u64));
+        assert_eq!(receipt.signature, receipts[0].signature);
+    }
     t.shutdown().await;
 }
 

@@ -65,5 +65,30 @@ async fn every_documented_operation_exists_and_every_required_field_is_required(
         .await
         .unwrap();
     assert_eq!(ok.status().as_u16(), 200);
+    // The receipt the response carries is what the document describes,
+    // its place in a signed group included.
+    let receipt: serde_json::Value =
+        ok.json::<serde_json::Value>().await.unwrap()["receipt"].clone();
+    let described = |name: &str| -> Vec<String> {
+        let mut keys: Vec<String> = doc["components"]["schemas"][name]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("schema {name}"))
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    };
+    let mut sent: Vec<String> = receipt.as_object().unwrap().keys().cloned().collect();
+    sent.sort();
+    assert_eq!(sent, described("Receipt"));
+    let mut sent: Vec<String> = receipt["batch"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    sent.sort();
+    assert_eq!(sent, described("ReceiptBatch"));
     t.shutdown().await;
 }

@@ -55,6 +55,17 @@ async fn rest_verifies_batches_and_serves_receipts() {
     assert_eq!(results[1]["response"]["verdict"], "invalid");
     assert_eq!(results[2]["error"]["code"], "INVALID_ARGUMENT");
     assert_eq!(results[2]["error"]["field"], "items[2].proof");
+    // The two verified items' receipts: one group, each checks alone, and
+    // each names its place in the group.
+    for (i, result) in results[..2].iter().enumerate() {
+        let receipt: Receipt =
+            serde_json::from_value(result["response"]["receipt"].clone()).unwrap();
+        receipt
+            .verify(server_key["public_key"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(result["response"]["receipt"]["batch"]["size"], 2);
+        assert_eq!(result["response"]["receipt"]["batch"]["index"], i);
+    }
 
     let circuits: serde_json::Value = t.get_json("/v1/circuits", Some(key)).await;
     assert_eq!(circuits.as_array().unwrap().len(), 2);

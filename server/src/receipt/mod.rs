@@ -1,0 +1,410 @@
+//! Signed verification receipts, and checking one offline.
+//!
+//! A receipt's bytes are a fixed, line-oriented text, so anyone can rebuild
+//! them without this code:
+//!
+//! ```text
+//! zktx-receipt-v1
+//! id=<32 hex>
+//! tenant=<tenant id>
+//! circuit=<circuit id>
+//! key_fingerprint=<64 hex>
+//! statement_digest=<64 hex>
+//! verdict=valid|invalid
+//! issued_at_ms=<decimal>
+//! ```
+//! (each line ends with `\n`).
+//!
+//! The server signs the receipts of one group commit together: their bytes
+//! are the leaves, in order, of a Merkle tree ([`merkle`], RFC 9162's), and
+//! one Ed25519 signature covers the text
+//!
+//! ```text
+//! zktx-receipt-batch-v1
+//! root=<64 hex>
+//! size=<decimal>
+//! ```
+//! Each receipt carries that signature, the group's size, its own index and
+//! its inclusion path ([`ReceiptBatch`]), so it checks offline on its own,
+//! and no other receipt of the group is revealed by it (the path holds only
+//! hashes). One signature per group instead of one per receipt is what
+//! keeps signing off the single-proof path's CPU budget (`docs/perf.md`).
+//! A receipt without `batch` is one signed alone, over its bytes directly
+//! (as servers before batch signing issued them); it still checks.
+
+pub mod merkle;
+
+use std::path::Path;
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+/// The outcome a receipt records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiptVerdict {
+    /// The proof verified.
+    Valid,
+    /// The proof decoded but did not verify.
+    Invalid,
+}
+
+impl ReceiptVerdict {
+    /// `valid` or `invalid`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::Invalid => "invalid",
+        }
+    }
+
+    /// Parses [`ReceiptVerdict::as_str`]'s output.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "valid" => Some(Self::Valid),
+            "invalid" => Some(Self::Invalid),
+            _ => None,
+        }
+    }
+}
+
+/// A signed record of one verification. It names the statement by digest:
+/// no public input, proof byte or set member is in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// 32 hex digits, unique.
+    pub id: String,
+    /// The tenant the verification was done for.
+    pub tenant: String,
+    /// The circuit identifier, tier included.
+    pub circuit: String,
+    /// Hex fingerprint of the verifying key.
+    pub key_fingerprint: String,
+    /// Hex SHA-256 over the key fingerprint and the canonical public inputs.
+    pub statement_digest: String,
+    /// The verdict.
+    pub verdict: ReceiptVerdict,
+    /// Milliseconds since the Unix epoch.
+    pub issued_at_ms: i64,
+    /// Hex Ed25519 signature: over the group's root text when `batch` is
+    /// set, else over [`Receipt::signing_bytes`].
+    pub signature: String,
+    /// Where this receipt sits in the group its signature covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<ReceiptBatch>,
+}
+
+/// A receipt's place in the Merkle tree of its group commit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptBatch {
+    /// Receipts in the group (the tree's leaves).
+    pub size: u64,
+    /// This receipt's leaf index, from 0.
+    pub index: u64,
+    /// The inclusion path: hex SHA-256 sibling hashes from the leaf up.
+    pub path: Vec<String>,
+}
+
+/// The text a group's signature covers (see the module docs).
+pub fn batch_signing_bytes(root: &merkle::Hash, size: u64) -> Vec<u8> {
+    format!(
+        "zktx-receipt-batch-v1\nroot={}\nsize={size}\n",
+        hex::encode(root)
+    )
+    .into_bytes()
+}
+
+/// Why a receipt does not check out.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiptError {
+    /// The signature is not 64 bytes of hex.
+    #[error("signature is not 128 hex digits")]
+    MalformedSignature,
+    /// The batch path holds something other than 32-byte hex hashes, or
+    /// cannot belong to a tree of the stated size at the stated index.
+    #[error("batch: the inclusion path does not fit a tree of {size} receipts at index {index}")]
+    MalformedPath {
+        /// The stated group size.
+        size: u64,
+        /// The stated index.
+        index: u64,
+    },
+    /// The public key is not 32 bytes of hex, or not a valid Ed25519 point.
+    #[error("public key is not a valid Ed25519 key (64 hex digits)")]
+    MalformedKey,
+    /// The signature does not match the receipt's contents under this key.
+    #[error("signature does not match: the receipt was altered or signed by another key")]
+    BadSignature,
+    /// The signing key file could not be read or written.
+    #[error("receipt signing key {path}: {source}")]
+    KeyFile {
+        /// The key file.
+        path: String,
+        /// The underlying failure.
+        source: std::io::Error,
+    },
+}
+
+impl Receipt {
+    /// The exact bytes the signature covers (see the module docs).
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        format!(
+            "zktx-receipt-v1\nid={}\ntenant={}\ncircuit={}\nkey_fingerprint={}\nstatement_digest={}\nverdict={}\nissued_at_ms={}\n",
+            self.id,
+            self.tenant,
+            self.circuit,
+            self.key_fingerprint,
+            self.statement_digest,
+            self.verdict.as_str(),
+            self.issued_at_ms
+        )
+        .into_bytes()
+    }
+
+    /// What the signature covers: the group's root text, or for a receipt
+    /// signed alone its own bytes.
+    pub fn signed_message(&self) -> Result<Vec<u8>, ReceiptError> {
+        let Some(batch) = &self.batch else {
+            return Ok(self.signing_bytes());
+        };
+        let malformed = || ReceiptError::MalformedPath {
+            size: batch.size,
+            index: batch.index,
+        };
+        let path = batch
+            .path
+            .iter()
+            .map(|h| {
+                hex::decode(h)
+                    .ok()
+                    .and_then(|b| <merkle::Hash>::try_from(b).ok())
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(malformed)?;
+        let leaf = merkle::leaf_hash(&self.signing_bytes());
+        let root =
+            merkle::root_from_path(leaf, batch.index, batch.size, &path).ok_or_else(malformed)?;
+        Ok(batch_signing_bytes(&root, batch.size))
+    }
+
+    /// Checks the signature against `public_key` (hex).
+    pub fn verify(&self, public_key: &str) -> Result<(), ReceiptError> {
+        let key: [u8; 32] = hex::decode(public_key.trim())
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or(ReceiptError::MalformedKey)?;
+        let key = VerifyingKey::from_bytes(&key).map_err(|_| ReceiptError::MalformedKey)?;
+        let signature: [u8; 64] = hex::decode(&self.signature)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or(ReceiptError::MalformedSignature)?;
+        key.verify_strict(&self.signed_message()?, &Signature::from_bytes(&signature))
+            .map_err(|_| ReceiptError::BadSignature)
+    }
+}
+
+/// The server's receipt-signing key.
+#[derive(Clone)]
+pub struct ReceiptSigner {
+    key: SigningKey,
+}
+
+impl ReceiptSigner {
+    /// Loads the key at `path`, or creates one (mode 0600) if there is none.
+    pub fn load_or_create(path: &Path) -> Result<Self, ReceiptError> {
+        let key_error = |source| ReceiptError::KeyFile {
+            path: path.display().to_string(),
+            source,
+        };
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let seed: [u8; 32] = bytes.try_into().map_err(|_| {
+                    key_error(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "expected 32 bytes",
+                    ))
+                })?;
+                Ok(Self {
+                    key: SigningKey::from_bytes(&seed),
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = SigningKey::generate(&mut rand::rngs::OsRng);
+                zktx_prover::write_with_mode(path, &key.to_bytes(), 0o600)
+                    .map_err(|e| key_error(std::io::Error::other(e.to_string())))?;
+                Ok(Self { key })
+            }
+            Err(e) => Err(key_error(e)),
+        }
+    }
+
+    /// A signer for a given key (tests).
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        Self {
+            key: SigningKey::from_bytes(&seed),
+        }
+    }
+
+    /// The public key, hex.
+    pub fn public_key_hex(&self) -> String {
+        hex::encode(self.key.verifying_key().to_bytes())
+    }
+
+    /// Signs `receipts` as one group: one signature over their Merkle root,
+    /// and each receipt's `signature` and `batch` filled in. Nothing to do
+    /// for an empty group.
+    pub fn seal(&self, receipts: &mut [&mut Receipt]) {
+        if receipts.is_empty() {
+            return;
+        }
+        let leaves: Vec<merkle::Hash> = receipts
+            .iter()
+            .map(|r| merkle::leaf_hash(&r.signing_bytes()))
+            .collect();
+        let (root, paths) = merkle::root_and_paths(&leaves);
+        let size = receipts.len() as u64;
+        let signature = hex::encode(self.key.sign(&batch_signing_bytes(&root, size)).to_bytes());
+        for ((index, receipt), path) in receipts.iter_mut().enumerate().zip(paths) {
+            receipt.signature = signature.clone();
+            receipt.batch = Some(ReceiptBatch {
+                size,
+                index: index as u64,
+                path: path.iter().map(hex::encode).collect(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receipt() -> Receipt {
+        Receipt {
+            id: "00".repeat(16),
+            tenant: "acme".into(),
+            circuit: "zktx/overlap/v1/capacity-4".into(),
+            key_fingerprint: "11".repeat(32),
+            statement_digest: "22".repeat(32),
+            verdict: ReceiptVerdict::Valid,
+            issued_at_ms: 1_700_000_000_000,
+            signature: String::new(),
+            batch: None,
+        }
+    }
+
+    /// `n` receipts sealed as one group.
+    fn sealed(signer: &ReceiptSigner, n: usize) -> Vec<Receipt> {
+        let mut receipts: Vec<Receipt> = (0..n)
+            .map(|i| Receipt {
+                id: format!("{i:032x}"),
+                ..receipt()
+            })
+            .collect();
+        signer.seal(&mut receipts.iter_mut().collect::<Vec<_>>());
+        receipts
+    }
+
+    #[test]
+    fn a_signed_receipt_verifies_and_any_change_breaks_it() {
+        let signer = ReceiptSigner::from_seed([7; 32]);
+        let r = sealed(&signer, 1).remove(0);
+        r.verify(&signer.public_key_hex()).unwrap();
+
+        let mut flipped = r.clone();
+        flipped.verdict = ReceiptVerdict::Invalid;
+        assert!(matches!(
+            flipped.verify(&signer.public_key_hex()),
+            Err(ReceiptError::BadSignature)
+        ));
+        let mut other_tenant = r.clone();
+        other_tenant.tenant = "acme2".into();
+        assert!(other_tenant.verify(&signer.public_key_hex()).is_err());
+        let other = ReceiptSigner::from_seed([8; 32]);
+        assert!(r.verify(&other.public_key_hex()).is_err());
+        assert!(matches!(r.verify("zz"), Err(ReceiptError::MalformedKey)));
+    }
+
+    #[test]
+    fn every_receipt_of_a_group_verifies_alone_and_none_can_be_moved_or_altered() {
+        let signer = ReceiptSigner::from_seed([7; 32]);
+        let key = signer.public_key_hex();
+        for n in [1usize, 2, 3, 7, 64, 100] {
+            let group = sealed(&signer, n);
+            let signature = &group[0].signature;
+            for r in &group {
+                r.verify(&key).unwrap();
+                assert_eq!(&r.signature, signature, "one signature per group");
+                // JSON round trip, as `zktx receipt verify` reads it.
+                let back: Receipt =
+                    serde_json::from_str(&serde_json::to_string(r).unwrap()).unwrap();
+                back.verify(&key).unwrap();
+            }
+            for (i, r) in group.iter().enumerate() {
+                let mut altered = r.clone();
+                altered.verdict = ReceiptVerdict::Invalid;
+                assert!(
+                    altered.verify(&key).is_err(),
+                    "size {n}, receipt {i}: verdict"
+                );
+                let mut altered = r.clone();
+                altered.issued_at_ms += 1;
+                assert!(altered.verify(&key).is_err(), "size {n}, receipt {i}: time");
+                // Another receipt's place in the tree.
+                let mut moved = r.clone();
+                moved.batch.as_mut().unwrap().index = (i as u64 + 1) % n as u64;
+                if n > 1 {
+                    assert!(moved.verify(&key).is_err(), "size {n}, receipt {i}: index");
+                }
+                // A larger or smaller group.
+                for size in [n as u64 + 1, n as u64 - 1] {
+                    let mut resized = r.clone();
+                    resized.batch.as_mut().unwrap().size = size;
+                    assert!(resized.verify(&key).is_err(), "size {n}, receipt {i}: size");
+                }
+                // Without its batch it is not a receipt signed alone.
+                let mut unbatched = r.clone();
+                unbatched.batch = None;
+                assert!(unbatched.verify(&key).is_err());
+                // A path hash that is not 32 bytes.
+                if n > 1 {
+                    let mut garbled = r.clone();
+                    garbled.batch.as_mut().unwrap().path[0].push_str("00");
+                    assert!(matches!(
+                        garbled.verify(&key),
+                        Err(ReceiptError::MalformedPath { .. })
+                    ));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_receipt_signed_alone_still_verifies() {
+        let signer = ReceiptSigner::from_seed([7; 32]);
+        let mut r = receipt();
+        r.signature = hex::encode(signer.key.sign(&r.signing_bytes()).to_bytes());
+        r.verify(&signer.public_key_hex()).unwrap();
+        // Its JSON has no `batch`, as such receipts were issued.
+        assert!(!serde_json::to_string(&r).unwrap().contains("batch"));
+        let mut altered = r.clone();
+        altered.tenant = "other".into();
+        assert!(altered.verify(&signer.public_key_hex()).is_err());
+        // A group's signature does not pass as a lone receipt's.
+        let grouped = sealed(&signer, 1).remove(0);
+        let mut lone = r.clone();
+        lone.signature = grouped.signature;
+        assert!(lone.verify(&signer.public_key_hex()).is_err());
+    }
+
+    #[test]
+    fn the_key_survives_a_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("receipt.key");
+        let first = ReceiptSigner::load_or_create(&path).unwrap();
+        let again = ReceiptSigner::load_or_create(&path).unwrap();
+        assert_eq!(first.public_key_hex(), again.public_key_hex());
+    }
+}
