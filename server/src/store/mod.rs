@@ -10,10 +10,11 @@
 //! callers it serves. Reads use their own connection.
 
 mod migrations;
+mod valid_index;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{mpsc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::receipt::{Receipt, ReceiptBatch, ReceiptSigner, ReceiptVerdict};
 
 pub use migrations::SCHEMA_VERSION;
+use valid_index::ValidIndex;
 
 /// The most rows one group commit takes.
 const GROUP_COMMIT_MAX: usize = 4096;
@@ -67,6 +69,7 @@ pub struct Store {
     writer: Mutex<Option<mpsc::Sender<WriteJob>>>,
     writer_thread: Mutex<Option<JoinHandle<()>>>,
     reader: Mutex<Connection>,
+    valid: Arc<ValidIndex>,
 }
 
 fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
@@ -95,10 +98,21 @@ impl Store {
         let mut writer_conn = open_connection(path)?;
         migrations::migrate(&mut writer_conn)?;
         let reader = open_connection(path)?;
+        let valid = Arc::new(ValidIndex::new());
+        {
+            let mut stmt = reader
+                .prepare("SELECT tenant, statement_digest FROM receipts WHERE verdict = 'valid'")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let (tenant, statement): (String, String) = (row.get(0)?, row.get(1)?);
+                valid.insert(&tenant, &statement);
+            }
+        }
+        let writer_valid = valid.clone();
         let (tx, rx) = mpsc::channel::<WriteJob>();
         let thread = std::thread::Builder::new()
             .name("zktx-store-writer".into())
-            .spawn(move || write_loop(writer_conn, rx, signer, usage_hook))
+            .spawn(move || write_loop(writer_conn, rx, signer, &writer_valid, usage_hook))
             .map_err(|e| {
                 StoreError::Sqlite(rusqlite::Error::InvalidParameterName(e.to_string()))
             })?;
@@ -106,6 +120,7 @@ impl Store {
             writer: Mutex::new(Some(tx)),
             writer_thread: Mutex::new(Some(thread)),
             reader: Mutex::new(reader),
+            valid,
         })
     }
 
@@ -170,11 +185,16 @@ impl Store {
     }
 
     /// The earliest valid receipt `tenant` holds for `statement_digest`.
+    /// A statement the in-memory index has never seen valid is answered
+    /// without a query.
     pub fn valid_receipt_for(
         &self,
         tenant: &str,
         statement_digest: &str,
     ) -> Result<Option<Receipt>, StoreError> {
+        if !self.valid.may_contain(tenant, statement_digest) {
+            return Ok(None);
+        }
         let conn = self.reader.lock().expect("store lock");
         let mut stmt = conn.prepare_cached(
             "SELECT id, tenant, circuit, key_fingerprint, statement_digest, verdict, issued_at_ms, signature,
@@ -267,6 +287,7 @@ fn write_loop(
     mut conn: Connection,
     rx: mpsc::Receiver<WriteJob>,
     signer: ReceiptSigner,
+    valid: &ValidIndex,
     usage_hook: UsageHook,
 ) {
     while let Ok(first) = rx.recv() {
@@ -292,6 +313,12 @@ fn write_loop(
         let result = write_group(&mut conn, &jobs).map_err(|e| e.to_string());
         match &result {
             Ok(()) => {
+                // Before any caller hears of its receipt (see `valid_index`).
+                for r in jobs.iter().flat_map(|j| &j.records).map(|r| &r.receipt) {
+                    if r.verdict == ReceiptVerdict::Valid {
+                        valid.insert(&r.tenant, &r.statement_digest);
+                    }
+                }
                 let mut usage: HashMap<(&str, i64), u64> = HashMap::new();
                 for record in jobs.iter().flat_map(|j| &j.records).filter(|r| r.metered) {
                     let day = utc_day(record.receipt.issued_at_ms);
@@ -409,6 +436,21 @@ mod tests {
             assert_eq!(receipt.batch.as_ref().unwrap().size, 2);
         }
         assert_eq!(heard.load(Ordering::SeqCst), 2);
+        // The replay lookup sees a valid receipt as soon as its commit returns,
+        // and never an invalid one.
+        let statement = format!("{:064x}", 1);
+        assert_eq!(
+            store
+                .valid_receipt_for("acme", &statement)
+                .unwrap()
+                .unwrap()
+                .id,
+            format!("{:032x}", 3)
+        );
+        assert!(store
+            .valid_receipt_for("acme", &format!("{:064x}", 9))
+            .unwrap()
+            .is_none());
         store.close();
         assert!(matches!(
             store.commit(vec![]).await,
