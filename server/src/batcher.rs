@@ -166,6 +166,8 @@ async fn collect(
 ) {
     // One batch verifies at a time: the verifier already uses every core.
     let verifier_free = Arc::new(Semaphore::new(1));
+    // Batches being verified or answered (one may answer while the next verifies).
+    let mut running = tokio::task::JoinSet::new();
     while let Some(first) = receiver.recv().await {
         let closes_at = tokio::time::Instant::now() + config.max_age;
         let mut size = first.items.len();
@@ -203,19 +205,28 @@ async fn collect(
         let verifier = verifier.clone();
         let metrics = metrics.clone();
         let queue = queue.clone();
-        tokio::task::spawn_blocking(move || {
-            run_batch(&verifier, jobs, &metrics);
+        while running.try_join_next().is_some() {}
+        running.spawn_blocking(move || {
+            run_batch(&verifier, jobs, &metrics, permit);
             metrics.queue_depth.set(queue.depth() as i64);
-            drop(permit);
         });
     }
-    // Closed and drained: wait for the last batch to be answered.
-    let _ = verifier_free.acquire().await;
+    // Closed and drained: wait for the last batches to be answered.
+    while running.join_next().await.is_some() {}
 }
 
-fn run_batch(verifier: &BatchVerifier, jobs: Vec<Job>, metrics: &Metrics) {
+/// Verifies the live jobs' proofs as one batch and answers each job.
+/// `verifier_free` is released as soon as the verifier is done, before the
+/// answers go out: the collector is then woken ahead of the callers it
+/// answers, so the next batch starts without waiting behind them.
+fn run_batch(
+    verifier: &BatchVerifier,
+    jobs: Vec<Job>,
+    metrics: &Metrics,
+    verifier_free: OwnedSemaphorePermit,
+) {
     let now = Instant::now();
-    let (live, gone): (Vec<Job>, Vec<Job>) = jobs
+    let (mut live, gone): (Vec<Job>, Vec<Job>) = jobs
         .into_iter()
         .partition(|job| !job.reply.is_closed() && job.deadline.is_none_or(|d| d > now));
     for job in gone {
@@ -224,20 +235,22 @@ fn run_batch(verifier: &BatchVerifier, jobs: Vec<Job>, metrics: &Metrics) {
     if live.is_empty() {
         return;
     }
+    let counts: Vec<usize> = live.iter().map(|job| job.items.len()).collect();
     let items: Vec<BatchItem> = live
-        .iter()
-        .flat_map(|job| job.items.iter().cloned())
+        .iter_mut()
+        .flat_map(|job| std::mem::take(&mut job.items))
         .collect();
     let started = Instant::now();
     let report = verifier.verify(&items);
     let took = started.elapsed();
+    drop(verifier_free);
     metrics.batch_size.observe(items.len() as f64);
     metrics
         .verify_per_proof
         .observe(took.as_secs_f64() / items.len() as f64);
     let mut outcomes = report.outcomes.into_iter();
-    for job in live {
-        let mine: Vec<ItemOutcome> = outcomes.by_ref().take(job.items.len()).collect();
+    for (job, count) in live.into_iter().zip(counts) {
+        let mine: Vec<ItemOutcome> = outcomes.by_ref().take(count).collect();
         let _ = job.reply.send(Ok(mine));
     }
 }
