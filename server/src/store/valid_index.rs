@@ -23,7 +23,8 @@ pub struct ValidIndex {
     bloom: RwLock<Bloom<str>>,
 }
 
-/// The filter's key: tenant ids hold no newline.
+/// The filter's key. Were a tenant id to hold a newline, two pairs could
+/// share a key: a false positive (one more query), never a wrong answer.
 fn key(tenant: &str, statement_digest: &str) -> String {
     format!("{tenant}\n{statement_digest}")
 }
