@@ -25,9 +25,9 @@
 //! size=<decimal>
 //! ```
 //! Each receipt carries that signature, the group's size, its own index and
-//! its inclusion path ([`ReceiptBatch`]), so it checks offline on its own,
-//! and no other receipt of the group is revealed by it (the path holds only
-//! hashes). One signature per group instead of one per receipt is what
+//! its inclusion path ([`ReceiptBatch`]), so it checks offline on its own;
+//! of the other receipts of its group it shows only their number and, in
+//! the path, hashes. One signature per group instead of one per receipt is what
 //! keeps signing off the single-proof path's CPU budget (`docs/perf.md`).
 //! A receipt without `batch` is one signed alone, over its bytes directly
 //! (as servers before batch signing issued them); it still checks.
