@@ -147,9 +147,10 @@ pub fn receipt_message(r: Receipt) -> v1::Receipt {
             size: b.size,
             index: b.index,
             path: b
-                .path
+                .path_hashes()
+                .unwrap_or_default()
                 .iter()
-                .map(|h| hex::decode(h).unwrap_or_default())
+                .map(|h| h.to_vec())
                 .collect(),
         }),
     }
@@ -170,11 +171,7 @@ pub fn receipt_from_message(m: v1::Receipt) -> Receipt {
         },
         issued_at_ms: m.issued_at_ms,
         signature: hex::encode(m.signature),
-        batch: m.batch.map(|b| ReceiptBatch {
-            size: b.size,
-            index: b.index,
-            path: b.path.iter().map(hex::encode).collect(),
-        }),
+        batch: m.batch.map(|b| ReceiptBatch::new(b.size, b.index, b.path)),
     }
 }
 

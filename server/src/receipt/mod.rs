@@ -107,6 +107,30 @@ pub struct ReceiptBatch {
     pub path: Vec<String>,
 }
 
+impl ReceiptBatch {
+    /// A receipt's place from its group's size, its index and its path's
+    /// hashes (raw bytes; hex-encoded here).
+    pub fn new<H: AsRef<[u8]>>(size: u64, index: u64, path: impl IntoIterator<Item = H>) -> Self {
+        Self {
+            size,
+            index,
+            path: path.into_iter().map(hex::encode).collect(),
+        }
+    }
+
+    /// The path's hashes as bytes; `None` if any is not 64 hex digits.
+    pub fn path_hashes(&self) -> Option<Vec<merkle::Hash>> {
+        self.path
+            .iter()
+            .map(|h| {
+                hex::decode(h)
+                    .ok()
+                    .and_then(|b| merkle::Hash::try_from(b).ok())
+            })
+            .collect()
+    }
+}
+
 /// The text a group's signature covers (see the module docs).
 pub fn batch_signing_bytes(root: &merkle::Hash, size: u64) -> Vec<u8> {
     format!(
@@ -173,16 +197,7 @@ impl Receipt {
             size: batch.size,
             index: batch.index,
         };
-        let path = batch
-            .path
-            .iter()
-            .map(|h| {
-                hex::decode(h)
-                    .ok()
-                    .and_then(|b| <merkle::Hash>::try_from(b).ok())
-            })
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(malformed)?;
+        let path = batch.path_hashes().ok_or_else(malformed)?;
         let leaf = merkle::leaf_hash(&self.signing_bytes());
         let root =
             merkle::root_from_path(leaf, batch.index, batch.size, &path).ok_or_else(malformed)?;
@@ -268,11 +283,7 @@ impl ReceiptSigner {
         let signature = hex::encode(self.key.sign(&batch_signing_bytes(&root, size)).to_bytes());
         for ((index, receipt), path) in receipts.iter_mut().enumerate().zip(paths) {
             receipt.signature = signature.clone();
-            receipt.batch = Some(ReceiptBatch {
-                size,
-                index: index as u64,
-                path: path.iter().map(hex::encode).collect(),
-            });
+            receipt.batch = Some(ReceiptBatch::new(size, index as u64, path));
         }
     }
 }

@@ -261,26 +261,18 @@ fn row_to_receipt(row: &rusqlite::Row<'_>) -> rusqlite::Result<Receipt> {
         signature: row.get(7)?,
         batch: match row.get::<_, u64>(8)? {
             0 => None,
-            size => Some(ReceiptBatch {
+            size => Some(ReceiptBatch::new(
                 size,
-                index: row.get(9)?,
-                path: row
-                    .get::<_, Vec<u8>>(10)?
-                    .chunks(32)
-                    .map(hex::encode)
-                    .collect(),
-            }),
+                row.get(9)?,
+                row.get::<_, Vec<u8>>(10)?.chunks(32),
+            )),
         },
     })
 }
 
 /// A receipt's inclusion path as stored: its hashes, concatenated.
 fn path_blob(batch: &ReceiptBatch) -> Vec<u8> {
-    batch
-        .path
-        .iter()
-        .flat_map(|h| hex::decode(h).unwrap_or_default())
-        .collect()
+    batch.path_hashes().unwrap_or_default().concat()
 }
 
 fn write_loop(
