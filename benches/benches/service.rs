@@ -135,15 +135,12 @@ fn threads_cpu_seconds(prefix: &str) -> f64 {
     tasks
         .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("stat")).ok())
         .filter_map(|stat| {
-            // `pid (comm) state ...`: utime and stime are the 12th and 13th fields after comm.
-            let (head, rest) = stat.rsplit_once(')')?;
-            let comm = head.split_once('(')?.1;
+            // `pid (comm) state ...`
+            let comm = stat.rsplit_once(')')?.0.split_once('(')?.1;
             if !comm.starts_with(prefix) {
                 return None;
             }
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
-            Some((ticks(11)? + ticks(12)?) / 100.0)
+            zktx_server::metrics::stat_cpu_seconds(&stat)
         })
         .sum()
 }

@@ -173,7 +173,12 @@ impl Metrics {
 /// User + system CPU seconds of this process, from `/proc/self/stat` (Linux;
 /// clock ticks of 10 ms).
 pub fn process_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    stat_cpu_seconds(&std::fs::read_to_string("/proc/self/stat").ok()?)
+}
+
+/// User + system CPU seconds in the text of a `/proc/<pid>/stat` (or
+/// `/proc/<pid>/task/<tid>/stat`) file.
+pub fn stat_cpu_seconds(stat: &str) -> Option<f64> {
     // Fields after the parenthesised command name; utime and stime are 12 and 13.
     let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
