@@ -30,6 +30,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_client(false)
         .build_server(true)
         .codec_path("crate::codec::RequestCodec")
+        // Batches arrive counted, not decoded (see `src/lazy.rs`).
+        .extern_path(
+            ".zktx.v1.VerifyBatchRequest",
+            "crate::lazy::LazyVerifyBatchRequest",
+        )
         .extern_path(".zktx.v1", "crate::v1")
         .out_dir(&server)
         .compile_fds(descriptors)?;

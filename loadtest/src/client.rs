@@ -85,11 +85,15 @@ impl Target {
     }
 }
 
+/// The most streams the load client opens on one connection: well under the
+/// server's default `limits.max_streams_per_connection` (128).
+pub const STREAMS_PER_CONNECTION: usize = 64;
+
 /// Connections to one server.
 pub struct Client {
     channels: Vec<Channel>,
     /// Streams by the API key they authenticated with (a stream has one
-    /// tenant): one per connection for each key.
+    /// tenant): one for each key.
     streams: HashMap<String, Vec<StreamConn>>,
     http: reqwest::Client,
     base: String,
@@ -97,7 +101,9 @@ pub struct Client {
 
 impl Client {
     /// Opens `connections` gRPC connections (and, for [`Transport::Stream`],
-    /// one stream on each for every key of `stream_keys`) and an HTTP client.
+    /// one stream for every key of `stream_keys`, spread over the
+    /// connections, with more connections if needed so that none carries
+    /// more than [`STREAMS_PER_CONNECTION`]) and an HTTP client.
     pub async fn connect(
         target: Target,
         connections: usize,
@@ -105,6 +111,12 @@ impl Client {
         stream_keys: &[String],
     ) -> Result<Self, LoadError> {
         let mut channels = Vec::new();
+        let connections = match transport {
+            Transport::Stream => {
+                connections.max(stream_keys.len().div_ceil(STREAMS_PER_CONNECTION))
+            }
+            _ => connections,
+        };
         for _ in 0..connections.max(1) {
             let channel = Endpoint::from_shared(format!("http://{}", target.grpc))
                 .map_err(|e| LoadError::Connect(e.to_string()))?
@@ -116,12 +128,10 @@ impl Client {
         }
         let mut streams = HashMap::new();
         if transport == Transport::Stream {
-            for key in stream_keys {
-                let mut conns = Vec::new();
-                for channel in &channels {
-                    conns.push(StreamConn::open(VerifierClient::new(channel.clone()), key).await?);
-                }
-                streams.insert(key.clone(), conns);
+            for (i, key) in stream_keys.iter().enumerate() {
+                let channel = channels[i % channels.len()].clone();
+                let conn = StreamConn::open(VerifierClient::new(channel), key).await?;
+                streams.insert(key.clone(), vec![conn]);
             }
         }
         Ok(Self {

@@ -273,8 +273,8 @@ impl Driver {
                 Kind::Malformed => {
                     let mut items = material.take(tenant, n);
                     for (j, item) in items.iter_mut().enumerate() {
-                        // A statement never proved valid: a tenant's valid
-                        // statement is answered as a replay, whatever the bytes.
+                        // A statement never proved valid: the refusal is about
+                        // the bytes alone.
                         item.inputs.k += 1;
                         if (i + j).is_multiple_of(2) {
                             item.proof.truncate(item.proof.len() - 1);

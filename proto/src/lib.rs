@@ -10,6 +10,7 @@ pub mod v1 {
 }
 
 pub mod codec;
+pub mod lazy;
 
 /// The encoded `FileDescriptorSet` of the API, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

@@ -38,6 +38,61 @@ pub struct ServerConfig {
     /// Tenants and their hashed API keys.
     #[serde(default)]
     pub tenants: Vec<TenantConfig>,
+    /// Bounds on connections, streams and idle time.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// What one caller can hold open, and for how long. The README's "Bounds"
+/// section states what each costs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Open connections per listener. At the cap, the connection that has
+    /// been silent longest is closed to admit a new one. Lowered at start to
+    /// fit the open-file limit (raised first to its hard limit).
+    pub max_connections: usize,
+    /// REST: a request's headers must arrive within this (milliseconds); a
+    /// keep-alive connection waiting for its next request is closed after it too.
+    pub header_read_timeout_ms: u64,
+    /// Either listener: a connection from which no byte has arrived for this
+    /// long (seconds) is closed.
+    pub idle_timeout_secs: u64,
+    /// gRPC: HTTP/2 pings on a connection every this many seconds...
+    pub keepalive_interval_secs: u64,
+    /// ...and the connection is closed if a ping is not answered within this.
+    pub keepalive_timeout_secs: u64,
+    /// gRPC: concurrent HTTP/2 streams (calls) per connection, advertised in
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS`.
+    pub max_streams_per_connection: u32,
+    /// gRPC: proofs one `VerifyStream` may have in flight; its next messages
+    /// wait (HTTP/2 flow control pushes back on the caller).
+    pub stream_in_flight: usize,
+    /// gRPC: HTTP/2 receive window per stream (bytes).
+    pub stream_window_bytes: u32,
+    /// gRPC: HTTP/2 receive window per connection (bytes): the most unread
+    /// request data a connection can hold, whatever its streams.
+    pub connection_window_bytes: u32,
+    /// At shutdown, how long open calls and streams may take to finish
+    /// (seconds) before their connections are closed.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 4096,
+            header_read_timeout_ms: 10_000,
+            idle_timeout_secs: 300,
+            keepalive_interval_secs: 30,
+            keepalive_timeout_secs: 20,
+            max_streams_per_connection: 128,
+            stream_in_flight: 64,
+            stream_window_bytes: 64 * 1024,
+            connection_window_bytes: 1024 * 1024,
+            shutdown_grace_secs: 30,
+        }
+    }
 }
 
 /// How single proofs are coalesced into batches.
@@ -136,6 +191,7 @@ impl Default for ServerConfig {
             },
             plans: default_plans(),
             tenants: Vec::new(),
+            limits: Limits::default(),
         }
     }
 }
@@ -188,6 +244,12 @@ impl ServerConfig {
         ]))
     }
 
+    /// The largest batch any plan allows: what message and body size bounds
+    /// must leave room for.
+    pub fn largest_batch(&self) -> usize {
+        self.plans.values().map(|p| p.max_batch).max().unwrap_or(1)
+    }
+
     /// Extracts and checks a configuration.
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
         let mut config: Self = figment.extract().map_err(Box::new)?;
@@ -221,6 +283,22 @@ impl ServerConfig {
                 "batch.backend `{}` is not blst or arkworks",
                 self.batch.backend
             ));
+        }
+        let l = &self.limits;
+        if l.max_connections == 0
+            || l.header_read_timeout_ms == 0
+            || l.idle_timeout_secs == 0
+            || l.keepalive_interval_secs == 0
+            || l.keepalive_timeout_secs == 0
+            || l.max_streams_per_connection == 0
+            || l.stream_in_flight == 0
+        {
+            return bad("every value in [limits] must be positive".into());
+        }
+        if !(65_535..=(1 << 31) - 1).contains(&l.stream_window_bytes)
+            || !(65_535..=(1 << 31) - 1).contains(&l.connection_window_bytes)
+        {
+            return bad("limits: HTTP/2 windows are 65535 to 2^31-1 bytes".into());
         }
         for (name, plan) in &self.plans {
             if plan.requests_per_second == 0 || plan.burst == 0 || plan.max_batch == 0 {

@@ -22,6 +22,12 @@ pub enum ApiError {
         /// Why it was refused.
         reason: String,
     },
+    /// The request body is larger than the caller's plan can need.
+    #[error("the request is larger than the {limit_bytes} bytes a call may carry on this plan; send fewer proofs per call")]
+    PayloadTooLarge {
+        /// The most bytes the call may carry.
+        limit_bytes: u64,
+    },
     /// The named thing (verifying key, receipt) does not exist here.
     #[error("{0}")]
     NotFound(String),
@@ -77,6 +83,7 @@ impl ApiError {
             Self::PermissionDenied(_) => Code::PermissionDenied,
             Self::InvalidArgument { .. } => Code::InvalidArgument,
             Self::NotFound(_) => Code::NotFound,
+            Self::PayloadTooLarge { .. } => Code::OutOfRange,
             Self::RateLimited { .. } | Self::QuotaExhausted { .. } => Code::ResourceExhausted,
             Self::Overloaded | Self::ShuttingDown => Code::Unavailable,
             Self::DeadlineExceeded => Code::DeadlineExceeded,
@@ -92,6 +99,7 @@ impl ApiError {
             Self::PermissionDenied(_) => StatusCode::FORBIDDEN,
             Self::InvalidArgument { .. } => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } | Self::QuotaExhausted { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Overloaded | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Self::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
@@ -198,6 +206,7 @@ mod tests {
             (ApiError::PermissionDenied("x".into()), 7, 403),
             (ApiError::invalid("proof", "short"), 3, 400),
             (ApiError::NotFound("x".into()), 5, 404),
+            (ApiError::PayloadTooLarge { limit_bytes: 9 }, 11, 413),
             (
                 ApiError::RateLimited {
                     plan: "p".into(),

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
+use zktx_proto::lazy::LazyVerifyBatchRequest;
 use zktx_proto::v1;
 use zktx_prover::EnvelopeInputs;
 
@@ -15,18 +16,21 @@ use crate::receipt::{Receipt, ReceiptBatch, ReceiptVerdict};
 use crate::service::{ItemResult, Service, Submission, Verification};
 use crate::telemetry::{request_id, RequestLog};
 
-/// Proofs one stream may have in flight; more wait for earlier results.
-const STREAM_IN_FLIGHT: usize = 512;
-
 /// The `zktx.v1.Verifier` service.
 pub struct GrpcApi {
     service: Arc<Service>,
+    /// Proofs one stream may have in flight; more wait for earlier results.
+    stream_in_flight: usize,
 }
 
 impl GrpcApi {
-    /// The gRPC service over `service`.
-    pub fn new(service: Arc<Service>) -> Self {
-        Self { service }
+    /// The gRPC service over `service`; a `VerifyStream` has at most
+    /// `stream_in_flight` proofs in flight.
+    pub fn new(service: Arc<Service>, stream_in_flight: usize) -> Self {
+        Self {
+            service,
+            stream_in_flight: stream_in_flight.max(1),
+        }
     }
 }
 
@@ -76,6 +80,18 @@ impl GrpcApi {
             .and_then(parse_grpc_timeout)
             .map(|d| Instant::now() + d - deadline_margin(d));
         Ok(Context { tenant, deadline })
+    }
+
+    /// The caller's context, with one request taken from its rate: for the
+    /// methods that do not verify (verification counts its own calls).
+    fn admitted<T>(
+        &self,
+        request: &Request<T>,
+        log: &mut RequestLog<'_>,
+    ) -> Result<Context, ApiError> {
+        let ctx = self.context(request, log)?;
+        self.service.quotas().check_rate(&ctx.tenant)?;
+        Ok(ctx)
     }
 
     fn log<T>(&self, method: &'static str, request: &Request<T>) -> RequestLog<'_> {
@@ -229,13 +245,22 @@ impl v1::verifier_server::Verifier for GrpcApi {
 
     async fn verify_batch(
         &self,
-        request: Request<v1::VerifyBatchRequest>,
+        request: Request<LazyVerifyBatchRequest>,
     ) -> Result<Response<v1::VerifyBatchResponse>, Status> {
         let mut log = self.log("grpc.VerifyBatch", &request);
         let result = async {
             let ctx = self.context(&request, &mut log)?;
-            let items = request.into_inner().items;
-            log.items = items.len();
+            let batch = request.into_inner();
+            log.items = batch.len();
+            // Counted against the plan before a single item is decoded.
+            self.service
+                .check_batch_size(&ctx.tenant, batch.len(), "items")?;
+            let items = batch.decode_items().map_err(|error| {
+                ApiError::invalid(
+                    "items",
+                    format!("not a valid zktx.v1.ProofSubmission: {error}"),
+                )
+            })?;
             let converted = items
                 .into_iter()
                 .enumerate()
@@ -260,7 +285,7 @@ impl v1::verifier_server::Verifier for GrpcApi {
         request: Request<Streaming<v1::VerifyStreamRequest>>,
     ) -> Result<Response<Self::VerifyStreamStream>, Status> {
         let mut log = self.log("grpc.VerifyStream", &request);
-        let ctx = match self.context(&request, &mut log) {
+        let ctx = match self.admitted(&request, &mut log) {
             Ok(ctx) => ctx,
             Err(e) => return respond(log, Err(e)),
         };
@@ -268,9 +293,10 @@ impl v1::verifier_server::Verifier for GrpcApi {
         log.finish("OK", None);
         let service = self.service.clone();
         let mut inbound = request.into_inner();
-        let (tx, rx) = tokio::sync::mpsc::channel(STREAM_IN_FLIGHT);
+        let in_flight_max = self.stream_in_flight;
+        let (tx, rx) = tokio::sync::mpsc::channel(in_flight_max);
         tokio::spawn(async move {
-            let in_flight = Arc::new(tokio::sync::Semaphore::new(STREAM_IN_FLIGHT));
+            let in_flight = Arc::new(tokio::sync::Semaphore::new(in_flight_max));
             while let Some(message) = inbound.next().await {
                 let message = match message {
                     Ok(message) => message,
@@ -278,7 +304,7 @@ impl v1::verifier_server::Verifier for GrpcApi {
                         // A message that does not decode (or a broken
                         // connection) ends the call: the items already taken
                         // are answered first, then the call ends with why.
-                        let _ = in_flight.acquire_many(STREAM_IN_FLIGHT as u32).await;
+                        let _ = in_flight.acquire_many(in_flight_max as u32).await;
                         tracing::debug!(request_id = %request_id, code = ?status.code(), "stream ended by a bad message");
                         let _ = tx.send(Err(status)).await;
                         break;
@@ -316,7 +342,7 @@ impl v1::verifier_server::Verifier for GrpcApi {
         request: Request<v1::GetReceiptRequest>,
     ) -> Result<Response<v1::Receipt>, Status> {
         let mut log = self.log("grpc.GetReceipt", &request);
-        let result = self.context(&request, &mut log).and_then(|ctx| {
+        let result = self.admitted(&request, &mut log).and_then(|ctx| {
             let id = request.into_inner().id;
             self.service.receipt(&ctx.tenant, &id).map(receipt_message)
         });
@@ -329,7 +355,7 @@ impl v1::verifier_server::Verifier for GrpcApi {
     ) -> Result<Response<v1::ListCircuitsResponse>, Status> {
         let mut log = self.log("grpc.ListCircuits", &request);
         let result = self
-            .context(&request, &mut log)
+            .admitted(&request, &mut log)
             .map(|ctx| v1::ListCircuitsResponse {
                 circuits: self
                     .service
@@ -353,7 +379,7 @@ impl v1::verifier_server::Verifier for GrpcApi {
         request: Request<v1::GetUsageRequest>,
     ) -> Result<Response<v1::Usage>, Status> {
         let mut log = self.log("grpc.GetUsage", &request);
-        let result = self.context(&request, &mut log).map(|ctx| {
+        let result = self.admitted(&request, &mut log).map(|ctx| {
             let u = self.service.usage(&ctx.tenant);
             v1::Usage {
                 tenant: u.tenant,

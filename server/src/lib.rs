@@ -9,8 +9,12 @@
 
 pub mod batcher;
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod grpc;
+pub mod inflight;
+pub mod json;
+pub mod listen;
 pub mod metrics;
 pub mod quota;
 pub mod receipt;

@@ -4,7 +4,7 @@
 
 use prometheus::{
     exponential_buckets, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter,
-    IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// The server's metrics.
@@ -29,6 +29,12 @@ pub struct Metrics {
     pub replays: IntCounter,
     /// Callers shed because the queue was full.
     pub shed: IntCounter,
+    /// Open connections by listener (`grpc`, `http`).
+    pub connections_open: IntGaugeVec,
+    /// Connections closed at the cap to admit new ones, by listener.
+    pub connections_evicted: IntCounterVec,
+    /// Connections closed after the idle timeout, by listener.
+    pub connections_idle_closed: IntCounterVec,
     /// CPU seconds this process has used, to 10 ms (the process collector's
     /// counter has whole seconds); refreshed on every scrape.
     pub cpu_seconds: prometheus::Gauge,
@@ -131,8 +137,33 @@ impl Metrics {
             )
             .expect("valid metric"),
         );
+        let listener_counter = |name: &str, help: &str| {
+            register(
+                &registry,
+                IntCounterVec::new(Opts::new(name, help), &["listener"]).expect("valid metric"),
+            )
+        };
+        let connections_evicted = listener_counter(
+            "connections_evicted_total",
+            "Connections closed at the connection cap to admit new ones.",
+        );
+        let connections_idle_closed = listener_counter(
+            "connections_idle_closed_total",
+            "Connections closed after the idle timeout.",
+        );
+        let connections_open = register(
+            &registry,
+            IntGaugeVec::new(
+                Opts::new("connections_open", "Open connections by listener."),
+                &["listener"],
+            )
+            .expect("valid metric"),
+        );
         Self {
             cpu_seconds,
+            connections_open,
+            connections_evicted,
+            connections_idle_closed,
             registry,
             requests,
             latency,

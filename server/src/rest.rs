@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::rejection::JsonRejection;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,11 +13,13 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{OpenApi, ToSchema};
 use zktx_prover::EnvelopeInputs;
 
 use crate::error::ApiError;
+use crate::json::{max_body_bytes, object_only, parse, read_body, FieldSeed};
 use crate::receipt::{Receipt, ReceiptVerdict};
 use crate::service::{ItemResult, Service, Submission, UsageReport, Verification};
 use crate::telemetry::{request_id, RequestLog};
@@ -26,7 +28,7 @@ use crate::telemetry::{request_id, RequestLog};
 pub const TIMEOUT_HEADER: &str = "x-zktx-timeout-ms";
 
 /// The statement's public inputs (field elements as 64 hex digits).
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestInputs {
     /// Commitment to set A.
@@ -40,7 +42,7 @@ pub struct RestInputs {
 }
 
 /// One proof and what it claims.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestSubmission {
     /// Hex fingerprint of the verifying key (a proof file's `vk_fingerprint`).
@@ -52,11 +54,66 @@ pub struct RestSubmission {
 }
 
 /// Many proofs in one call.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestBatchRequest {
     /// The proofs; at most the plan's `max_batch`.
     pub items: Vec<RestSubmission>,
+}
+
+// Request bodies are JSON objects with exactly these fields (serde's derive
+// would also take arrays): see `crate::json`.
+object_only!(RestInputs {
+    commit_a: String,
+    commit_b: String,
+    k: u64,
+    context: String,
+});
+object_only!(RestSubmission {
+    key_fingerprint: String,
+    public_inputs: RestInputs,
+    proof: String,
+});
+object_only!(RestBatchRequest {
+    items: Vec<RestSubmission>
+});
+
+/// A batch body with its items counted but not parsed: each is a slice of
+/// the body, so counting them allocates nothing per item.
+struct RawBatch<'a> {
+    items: Vec<&'a RawValue>,
+}
+
+impl<'de> Deserialize<'de> for RawBatch<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RawBatchVisitor;
+        impl<'de> serde::de::Visitor<'de> for RawBatchVisitor {
+            type Value = RawBatch<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object with fields `items`")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawBatch<'de>, A::Error> {
+                use serde::de::Error;
+                let mut items = None;
+                while let Some(index) = map.next_key_seed(FieldSeed(&["items"]))? {
+                    if index != 0 {
+                        return Err(A::Error::custom("unknown field: expected only `items`"));
+                    }
+                    if items.is_some() {
+                        return Err(A::Error::duplicate_field("items"));
+                    }
+                    items = Some(map.next_value()?);
+                }
+                Ok(RawBatch {
+                    items: items.ok_or_else(|| A::Error::missing_field("items"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(RawBatchVisitor)
+    }
 }
 
 /// The answer for one proof.
@@ -198,6 +255,17 @@ fn call<'a>(service: &'a Service, method: &'static str, headers: &HeaderMap) -> 
     }
 }
 
+/// The tenant, with one request taken from its rate: for the methods that do
+/// not verify (verification counts its own calls).
+fn admitted(
+    service: &Service,
+    tenant: Result<Arc<crate::tenants::Tenant>, ApiError>,
+) -> Result<Arc<crate::tenants::Tenant>, ApiError> {
+    let tenant = tenant?;
+    service.quotas().check_rate(&tenant)?;
+    Ok(tenant)
+}
+
 fn answer<T: Serialize>(log: RequestLog<'_>, result: Result<T, ApiError>) -> Response {
     let id = log.request_id.clone();
     let mut response = match result {
@@ -214,11 +282,6 @@ fn answer<T: Serialize>(log: RequestLog<'_>, result: Result<T, ApiError>) -> Res
         response.headers_mut().insert("x-request-id", id);
     }
     response
-}
-
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(b)| b)
-        .map_err(|rejection| ApiError::invalid("body", rejection.body_text()))
 }
 
 fn submission(s: RestSubmission, field: &str) -> Result<Submission, ApiError> {
@@ -270,22 +333,20 @@ fn item_result(result: ItemResult) -> RestItemResult {
     responses(
         (status = 200, description = "Verified: the verdict is valid or invalid", body = RestVerifyResponse),
         (status = 400, description = "A field is malformed", body = ErrorBody),
+        (status = 413, description = "The body is larger than one proof needs", body = ErrorBody),
         (status = 401, description = "No or unknown API key", body = ErrorBody),
         (status = 403, description = "The plan does not include this circuit", body = ErrorBody),
         (status = 404, description = "Unknown verifying key", body = ErrorBody),
         (status = 429, description = "Rate or daily quota exceeded (Retry-After)", body = ErrorBody),
         (status = 503, description = "Shedding load or shutting down (Retry-After)", body = ErrorBody),
         (status = 504, description = "Deadline exceeded", body = ErrorBody)))]
-async fn verify(
-    State(service): State<Arc<Service>>,
-    headers: HeaderMap,
-    request: Result<Json<RestSubmission>, JsonRejection>,
-) -> Response {
+async fn verify(State(service): State<Arc<Service>>, headers: HeaderMap, body: Body) -> Response {
     let mut c = call(&service, "rest.verify", &headers);
     c.log.items = 1;
     let result = async {
         let tenant = c.tenant?;
-        let s = submission(body(request)?, "")?;
+        let bytes = read_body(&headers, body, max_body_bytes(1)).await?;
+        let s = submission(parse::<RestSubmission>(&bytes, "")?, "")?;
         service
             .verify_one(&tenant, s, c.deadline)
             .await
@@ -301,6 +362,7 @@ async fn verify(
     responses(
         (status = 200, description = "Per-item results", body = RestBatchResponse),
         (status = 400, description = "Malformed body or too many items", body = ErrorBody),
+        (status = 413, description = "The body is larger than the plan's largest batch needs", body = ErrorBody),
         (status = 401, description = "No or unknown API key", body = ErrorBody),
         (status = 429, description = "Rate or daily quota exceeded (Retry-After)", body = ErrorBody),
         (status = 503, description = "Shedding load or shutting down (Retry-After)", body = ErrorBody),
@@ -308,18 +370,24 @@ async fn verify(
 async fn verify_batch(
     State(service): State<Arc<Service>>,
     headers: HeaderMap,
-    request: Result<Json<RestBatchRequest>, JsonRejection>,
+    body: Body,
 ) -> Response {
     let mut c = call(&service, "rest.verify_batch", &headers);
     let result = async {
         let tenant = c.tenant?;
-        let items = body(request)?.items;
-        c.log.items = items.len();
-        let converted = items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| submission(item, &format!("items[{i}].")))
-            .collect();
+        // A body no larger than the plan's largest batch needs, its items
+        // counted against the plan before any of them is parsed.
+        let limit = max_body_bytes(tenant.plan.max_batch);
+        let bytes = read_body(&headers, body, limit).await?;
+        let raw: RawBatch<'_> = parse(&bytes, "")?;
+        c.log.items = raw.items.len();
+        service.check_batch_size(&tenant, raw.items.len(), "items")?;
+        let mut converted = Vec::with_capacity(raw.items.len());
+        for (i, item) in raw.items.iter().enumerate() {
+            let field = format!("items[{i}]");
+            let item = parse::<RestSubmission>(item.get().as_bytes(), &field)?;
+            converted.push(submission(item, &format!("{field}.")));
+        }
         let results = service
             .verify_converted(&tenant, converted, c.deadline)
             .await?;
@@ -341,7 +409,7 @@ async fn get_receipt(
     Path(id): Path<String>,
 ) -> Response {
     let c = call(&service, "rest.get_receipt", &headers);
-    let result = c.tenant.and_then(|tenant| service.receipt(&tenant, &id));
+    let result = admitted(&service, c.tenant).and_then(|tenant| service.receipt(&tenant, &id));
     answer(c.log, result)
 }
 
@@ -350,7 +418,7 @@ async fn get_receipt(
     responses((status = 200, body = Vec<RestCircuit>), (status = 401, body = ErrorBody)))]
 async fn list_circuits(State(service): State<Arc<Service>>, headers: HeaderMap) -> Response {
     let c = call(&service, "rest.list_circuits", &headers);
-    let result = c.tenant.map(|tenant| {
+    let result = admitted(&service, c.tenant).map(|tenant| {
         service
             .circuits()
             .iter()
@@ -385,7 +453,7 @@ async fn receipt_key(State(service): State<Arc<Service>>, headers: HeaderMap) ->
     responses((status = 200, body = UsageReport), (status = 401, body = ErrorBody)))]
 async fn usage(State(service): State<Arc<Service>>, headers: HeaderMap) -> Response {
     let c = call(&service, "rest.usage", &headers);
-    let result = c.tenant.map(|tenant| service.usage(&tenant));
+    let result = admitted(&service, c.tenant).map(|tenant| service.usage(&tenant));
     answer(c.log, result)
 }
 

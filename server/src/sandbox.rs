@@ -20,7 +20,8 @@ pub const SANDBOX_TIERS: [usize; 2] = [16, 64];
 pub const SANDBOX_SEED: &str = "zktx-sandbox";
 /// Tenants the sandbox provisions for load tests (`load-000`, ...): many
 /// tenants, so that a load run's statements stay fresh work (a tenant's
-/// repeated valid statement is a replay, answered without verification).
+/// repeated valid statement is a replay: verified, but answered with its
+/// earlier receipt and not metered).
 pub const LOAD_TENANTS: usize = 512;
 /// The file (in the data directory) with the load tenants' API keys, one per line.
 pub const LOAD_KEYS_FILE: &str = "sandbox-load-api-keys";

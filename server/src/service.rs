@@ -2,6 +2,7 @@
 //! validate, answer replays from the store, meter, verify through the verdict
 //! cache and the micro-batcher, sign receipts and make them durable.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,6 +16,7 @@ use zktx_verifier::{
 
 use crate::batcher::MicroBatcher;
 use crate::error::ApiError;
+use crate::inflight::{share, InFlight, Pending, StatementKey};
 use crate::metrics::Metrics;
 use crate::quota::{now_ms, Quotas};
 use crate::receipt::{Receipt, ReceiptVerdict};
@@ -108,6 +110,7 @@ pub struct ServiceParts {
 pub struct Service {
     parts: ServiceParts,
     draining: AtomicBool,
+    inflight: InFlight,
 }
 
 /// A submission that passed validation.
@@ -124,6 +127,7 @@ impl Service {
         Self {
             parts,
             draining: AtomicBool::new(false),
+            inflight: InFlight::new(),
         }
     }
 
@@ -189,7 +193,9 @@ impl Service {
         match self.parts.store.receipt(id) {
             Ok(Some(receipt)) if receipt.tenant == tenant.id => Ok(receipt),
             // Another tenant's receipt is reported as absent, not as forbidden.
-            Ok(_) => Err(ApiError::NotFound(format!("no receipt {id}"))),
+            Ok(_) => Err(ApiError::NotFound(
+                "id: this tenant holds no receipt with this id".into(),
+            )),
             Err(e) => Err(ApiError::Internal(e.to_string())),
         }
     }
@@ -207,14 +213,36 @@ impl Service {
         results.pop().expect("one result per submission")
     }
 
+    /// Refuses a call of `count` proofs over the plan's largest batch; the
+    /// front ends call this before any per-item work.
+    pub fn check_batch_size(
+        &self,
+        tenant: &Tenant,
+        count: usize,
+        field: &str,
+    ) -> Result<(), ApiError> {
+        if count > tenant.plan.max_batch {
+            return Err(ApiError::invalid(
+                field,
+                format!(
+                    "{count} proofs in one call; plan `{}` allows at most {}",
+                    tenant.plan_name, tenant.plan.max_batch
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Verifies a batch whose items were converted from the wire one by one:
-    /// items that did not convert keep their error, in place.
+    /// items that did not convert keep their error, in place. Every item,
+    /// converted or not, counts against the plan's largest batch.
     pub async fn verify_converted(
         &self,
         tenant: &Tenant,
         items: Vec<Result<Submission, ApiError>>,
         deadline: Option<Instant>,
     ) -> Result<Vec<ItemResult>, ApiError> {
+        self.check_batch_size(tenant, items.len(), "items")?;
         let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
         let (mut submissions, mut places) = (Vec::new(), Vec::new());
         for (i, item) in items.into_iter().enumerate() {
@@ -242,6 +270,12 @@ impl Service {
     /// Verifies a batch: the call fails as a whole only for auth, rate, quota,
     /// size, overload and deadline; everything about one item is in its result.
     /// `field_prefix` (e.g. `items`) qualifies item fields in errors.
+    ///
+    /// Every proof is decoded and verified, replay or not: a `valid` verdict
+    /// always means that the submitted proof verifies for its inputs. A valid
+    /// statement the tenant already holds a receipt for is answered with that
+    /// receipt (`replayed`, not metered); so is one whose first valid proof is
+    /// being committed by another item or call (see [`crate::inflight`]).
     pub async fn verify_many(
         &self,
         tenant: &Tenant,
@@ -252,132 +286,183 @@ impl Service {
         if self.draining.load(Ordering::SeqCst) {
             return Err(ApiError::ShuttingDown);
         }
-        if submissions.len() > tenant.plan.max_batch {
-            return Err(ApiError::invalid(
-                if field_prefix.is_empty() {
-                    "items"
-                } else {
-                    field_prefix
-                },
-                format!(
-                    "{} proofs in one call; plan `{}` allows at most {}",
-                    submissions.len(),
-                    tenant.plan_name,
-                    tenant.plan.max_batch
-                ),
-            ));
-        }
-        self.parts.quotas.check_rate(tenant)?;
-
-        let mut results: Vec<Option<ItemResult>> = vec![None; submissions.len()];
-        let mut pending: Vec<(usize, Checked)> = Vec::new();
-        for (i, submission) in submissions.into_iter().enumerate() {
-            let prefix = if field_prefix.is_empty() {
+        let item_prefix = |i: usize| {
+            if field_prefix.is_empty() {
                 String::new()
             } else {
                 format!("{field_prefix}[{i}].")
-            };
-            match self.check(tenant, submission, &prefix) {
+            }
+        };
+        self.check_batch_size(
+            tenant,
+            submissions.len(),
+            if field_prefix.is_empty() {
+                "items"
+            } else {
+                field_prefix
+            },
+        )?;
+        self.parts.quotas.check_rate(tenant)?;
+
+        let mut results: Vec<Option<ItemResult>> = vec![None; submissions.len()];
+        let mut pending: Vec<(usize, Checked, Option<Receipt>)> = Vec::new();
+        for (i, submission) in submissions.into_iter().enumerate() {
+            match self.check(tenant, submission, &item_prefix(i)) {
                 Err(e) => results[i] = Some(Err(e)),
-                Ok(checked) => match self.replay(tenant, &checked.statement) {
+                Ok(checked) => match self.earlier_receipt(tenant, &checked.statement) {
                     Err(e) => results[i] = Some(Err(e)),
-                    Ok(Some(earlier)) => {
-                        self.parts.metrics.replays.inc();
-                        results[i] = Some(Ok(earlier));
-                    }
-                    Ok(None) => pending.push((i, checked)),
+                    Ok(earlier) => pending.push((i, checked, earlier)),
                 },
             }
         }
         if pending.is_empty() {
-            return Ok(results
-                .into_iter()
-                .map(|r| r.expect("every item answered"))
-                .collect());
+            return Ok(finished(results));
         }
 
-        let reservation = self.parts.quotas.reserve(tenant, pending.len() as u64)?;
+        // Statements the tenant holds a valid receipt for are not metered
+        // again if this proof is valid too, so they need no quota up front.
+        let fresh = pending.iter().filter(|(_, _, e)| e.is_none()).count() as u64;
+        let mut reservations = Vec::new();
+        if fresh > 0 {
+            reservations.push(self.parts.quotas.reserve(tenant, fresh)?);
+        }
         let verdicts = self.verdicts(&pending, deadline).await?;
 
-        let issued_at_ms = now_ms();
-        let mut records = Vec::new();
-        let mut answers = Vec::new();
-        for ((i, checked), verdict) in pending.into_iter().zip(verdicts) {
-            let (receipt_verdict, reason) = match verdict {
-                Verdict::Valid => (ReceiptVerdict::Valid, String::new()),
+        // Sort the verdicts: decode errors, replays, receipts to issue.
+        // In item order, so a call's receipts keep its order in their group.
+        let mut invalid: Vec<(usize, Checked, bool)> = Vec::new();
+        let mut valid: Vec<(usize, Checked)> = Vec::new();
+        for ((i, checked, earlier), verdict) in pending.into_iter().zip(verdicts) {
+            match verdict {
+                Verdict::Valid => match earlier {
+                    Some(receipt) => results[i] = Some(Ok(self.replayed(receipt))),
+                    None => valid.push((i, checked)),
+                },
                 Verdict::Invalid(Invalid::Rejected) => {
-                    (ReceiptVerdict::Invalid, Invalid::Rejected.to_string())
+                    invalid.push((i, checked, earlier.is_some()))
                 }
                 Verdict::Invalid(Invalid::Decode(error)) => {
-                    let prefix = if field_prefix.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{field_prefix}[{i}].")
-                    };
-                    results[i] = Some(Err(decode_error(&prefix, &error)));
-                    continue;
+                    results[i] = Some(Err(decode_error(&item_prefix(i), &error)));
                 }
                 Verdict::Invalid(other) => {
                     results[i] = Some(Err(ApiError::Internal(format!(
                         "unexpected verdict: {other}"
                     ))));
+                }
+            }
+        }
+        // An invalid proof of a statement once proved valid is fresh work:
+        // it is metered, so it needs the quota it was not given up front.
+        let unreserved = invalid.iter().filter(|(_, _, e)| *e).count() as u64;
+        if unreserved > 0 {
+            match self.parts.quotas.reserve(tenant, unreserved) {
+                Ok(reservation) => reservations.push(reservation),
+                Err(e) => invalid.retain(|(i, _, earlier)| {
+                    if *earlier {
+                        results[*i] = Some(Err(e.clone()));
+                    }
+                    !*earlier
+                }),
+            }
+        }
+
+        let issued_at_ms = now_ms();
+        let mut records = Vec::new();
+        let mut issued: Vec<(usize, ReceiptVerdict, String)> = Vec::new();
+        let mut record = |records: &mut Vec<ReceiptRecord>, i, checked, verdict| {
+            records.push(receipt_record(tenant, checked, verdict, issued_at_ms));
+            let reason = match verdict {
+                ReceiptVerdict::Valid => String::new(),
+                ReceiptVerdict::Invalid => Invalid::Rejected.to_string(),
+            };
+            issued.push((i, verdict, reason));
+        };
+        let mut to_issue: Vec<(usize, Checked, ReceiptVerdict)> = invalid
+            .into_iter()
+            .map(|(i, checked, _)| (i, checked, ReceiptVerdict::Invalid))
+            .chain(
+                valid
+                    .into_iter()
+                    .map(|(i, checked)| (i, checked, ReceiptVerdict::Valid)),
+            )
+            .collect();
+        to_issue.sort_unstable_by_key(|(i, _, _)| *i);
+
+        // Leaders and followers are decided, and the commit registered, under
+        // one lock: no other call can claim a statement in between.
+        let (commit, registration, followers, local) = {
+            let claims = self.inflight.lock();
+            let mut leaders: Vec<(StatementKey, usize)> = Vec::new();
+            let mut followers: Vec<(usize, Pending)> = Vec::new();
+            let mut local: Vec<(usize, usize)> = Vec::new();
+            let mut led_here: HashMap<[u8; 32], usize> = HashMap::new();
+            for (i, checked, verdict) in to_issue {
+                if verdict == ReceiptVerdict::Invalid {
+                    record(&mut records, i, checked, verdict);
                     continue;
                 }
-            };
-            let receipt = Receipt {
-                id: new_receipt_id(issued_at_ms),
-                tenant: tenant.id.clone(),
-                circuit: checked.circuit,
-                key_fingerprint: checked.item.key,
-                statement_digest: checked.statement.to_string(),
-                verdict: receipt_verdict,
-                issued_at_ms,
-                signature: String::new(),
-                batch: None,
-            };
+                if let Some(&index) = led_here.get(&checked.statement.0) {
+                    local.push((i, index));
+                    continue;
+                }
+                let key: StatementKey = (tenant.id.clone(), checked.statement.0);
+                if let Some(pending) = claims.pending(&key) {
+                    followers.push((i, pending));
+                    continue;
+                }
+                // Committed since the check above (its entry already gone)?
+                match self.earlier_receipt(tenant, &checked.statement) {
+                    Err(e) => results[i] = Some(Err(e)),
+                    Ok(Some(receipt)) => results[i] = Some(Ok(self.replayed(receipt))),
+                    Ok(None) => {
+                        led_here.insert(checked.statement.0, records.len());
+                        leaders.push((key, records.len()));
+                        record(&mut records, i, checked, ReceiptVerdict::Valid);
+                    }
+                }
+            }
+            // The rows are with the store's writer before the commit is registered.
+            let commit = share(self.parts.store.commit(records));
+            let registration = claims.register(&commit, leaders);
+            (commit, registration, followers, local)
+        };
+
+        // Durable (and signed) before anyone sees a receipt.
+        let receipts = commit.await.map_err(ApiError::Internal)?;
+        drop(registration);
+        drop(reservations);
+        for ((i, verdict, reason), receipt) in issued.into_iter().zip(receipts.iter()) {
             self.parts
                 .metrics
                 .receipts
-                .with_label_values(&[receipt_verdict.as_str()])
+                .with_label_values(&[verdict.as_str()])
                 .inc();
-            records.push(ReceiptRecord {
-                receipt,
-                metered: true,
-            });
-            answers.push((i, receipt_verdict, reason));
-        }
-        // Signed by the store's writer and durable before anyone sees a receipt.
-        let signed = self
-            .parts
-            .store
-            .commit(records)
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        drop(reservation);
-        for ((i, verdict, reason), receipt) in answers.into_iter().zip(signed) {
             results[i] = Some(Ok(Verification {
                 verdict,
                 reason,
-                receipt,
+                receipt: receipt.clone(),
                 replayed: false,
             }));
         }
-        Ok(results
-            .into_iter()
-            .map(|r| r.expect("every item answered"))
-            .collect())
+        for (i, index) in local {
+            results[i] = Some(Ok(self.replayed(receipts[index].clone())));
+        }
+        for (i, pending) in followers {
+            results[i] = Some(pending.receipt().await.map(|r| self.replayed(r)));
+        }
+        Ok(finished(results))
     }
 
     /// Verdicts for checked items: from the cache, else from the micro-batcher.
     async fn verdicts(
         &self,
-        pending: &[(usize, Checked)],
+        pending: &[(usize, Checked, Option<Receipt>)],
         deadline: Option<Instant>,
     ) -> Result<Vec<Verdict>, ApiError> {
         let cache = &self.parts.cache;
         let mut verdicts: Vec<Option<Verdict>> = pending
             .iter()
-            .map(|(_, c)| cache.get(&c.verdict_key))
+            .map(|(_, c, _)| cache.get(&c.verdict_key))
             .collect();
         let hits = verdicts.iter().filter(|v| v.is_some()).count() as u64;
         self.parts
@@ -394,7 +479,7 @@ impl Service {
             .iter()
             .zip(&verdicts)
             .filter(|(_, v)| v.is_none())
-            .map(|((_, c), _)| c.item.clone())
+            .map(|((_, c, _), _)| c.item.clone())
             .collect();
         let mut outcomes = self
             .parts
@@ -423,9 +508,8 @@ impl Service {
             .map_err(|_| ApiError::invalid(field("key_fingerprint"), "must be 64 hex digits"))?;
         let key = self.parts.registry.get(&fingerprint).ok_or_else(|| {
             ApiError::NotFound(format!(
-                "{}: no verifying key {} on this server (see ListCircuits)",
-                field("key_fingerprint"),
-                submission.key_fingerprint
+                "{}: no verifying key with this fingerprint on this server (see ListCircuits)",
+                field("key_fingerprint")
             ))
         })?;
         let tier = key.key().tier();
@@ -463,24 +547,59 @@ impl Service {
         })
     }
 
-    /// The earlier valid receipt for this statement, if the tenant has one.
-    fn replay(
+    /// The earlier valid receipt the tenant holds for this statement, if any.
+    fn earlier_receipt(
         &self,
         tenant: &Tenant,
         statement: &StatementDigest,
-    ) -> Result<Option<Verification>, ApiError> {
-        let earlier = self
-            .parts
+    ) -> Result<Option<Receipt>, ApiError> {
+        self.parts
             .store
             .valid_receipt_for(&tenant.id, &statement.to_string())
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok(earlier.map(|receipt| Verification {
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    }
+
+    /// An answer with an earlier receipt of the same valid statement.
+    fn replayed(&self, receipt: Receipt) -> Verification {
+        self.parts.metrics.replays.inc();
+        Verification {
             verdict: ReceiptVerdict::Valid,
             reason: String::new(),
             receipt,
             replayed: true,
-        }))
+        }
     }
+}
+
+/// A new receipt to commit for a verified proof: metered.
+fn receipt_record(
+    tenant: &Tenant,
+    checked: Checked,
+    verdict: ReceiptVerdict,
+    issued_at_ms: i64,
+) -> ReceiptRecord {
+    ReceiptRecord {
+        receipt: Receipt {
+            id: new_receipt_id(issued_at_ms),
+            tenant: tenant.id.clone(),
+            circuit: checked.circuit,
+            key_fingerprint: checked.item.key,
+            statement_digest: checked.statement.to_string(),
+            verdict,
+            issued_at_ms,
+            signature: String::new(),
+            batch: None,
+        },
+        metered: true,
+    }
+}
+
+/// Every item's result, once each has one.
+fn finished(results: Vec<Option<ItemResult>>) -> Vec<ItemResult> {
+    results
+        .into_iter()
+        .map(|r| r.expect("every item answered"))
+        .collect()
 }
 
 /// A proof that does not decode is the caller's error, with the field named.

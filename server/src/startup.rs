@@ -17,6 +17,7 @@ use zktx_verifier::{
 
 use crate::batcher::{BatcherConfig, BatcherTask, MicroBatcher};
 use crate::config::{ConfigError, ServerConfig};
+use crate::connections::{self, ConnectionTracker};
 use crate::grpc::GrpcApi;
 use crate::metrics::Metrics;
 use crate::quota::{now_ms, Quotas};
@@ -24,7 +25,10 @@ use crate::receipt::{ReceiptError, ReceiptSigner};
 use crate::service::{CircuitInfo, Service, ServiceParts};
 use crate::store::{utc_day, Store, StoreError};
 use crate::tenants::Tenants;
-use crate::{rest, sandbox};
+use crate::{listen, rest, sandbox};
+
+/// The largest HTTP/2 header list a gRPC call may send (bytes).
+const MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
 
 /// Why the server could not start or stop cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -82,15 +86,28 @@ impl RunningServer {
     }
 
     /// Graceful shutdown: stop accepting connections and new work, answer
-    /// every queued proof, then flush and close the store.
-    pub async fn shutdown(self) {
+    /// every queued proof, then flush and close the store. Connections still
+    /// open after `limits.shutdown_grace_secs` (a stream its caller keeps
+    /// open) are closed.
+    pub async fn shutdown(mut self) {
         self.health
             .set_not_serving::<zktx_proto::v1::verifier_server::VerifierServer<GrpcApi>>()
             .await;
         self.service.drain();
         let _ = self.stop.send(true);
-        let _ = self.grpc_task.await;
-        let _ = self.http_task.await;
+        let grace = Duration::from_secs(self.config.limits.shutdown_grace_secs);
+        let listeners = async {
+            let _ = (&mut self.grpc_task).await;
+            let _ = (&mut self.http_task).await;
+        };
+        if tokio::time::timeout(grace, listeners).await.is_err() {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "connections still open after the shutdown grace period: closing them"
+            );
+            self.grpc_task.abort();
+            self.http_task.abort();
+        }
         self.batcher_task.finished().await;
         self.service.store().close();
         tracing::info!("shut down: queue drained, store flushed");
@@ -228,29 +245,54 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
         .build_v1()
         .map_err(|e| ServerError::Io(format!("reflection: {e}")))?;
 
+    // Connections: capped per listener below the open-file limit.
+    let limits = config.limits.clone();
+    let open_files = connections::raise_open_file_limit();
+    let cap = connections::connection_cap(limits.max_connections, open_files, 2);
+    if cap < limits.max_connections {
+        tracing::warn!(
+            configured = limits.max_connections,
+            cap,
+            open_files,
+            "limits.max_connections lowered to fit the open-file limit"
+        );
+    }
+    let idle = Duration::from_secs(limits.idle_timeout_secs);
+    let grpc_connections = ConnectionTracker::new("grpc", cap, idle, service.metrics().clone());
+    let http_connections = ConnectionTracker::new("http", cap, idle, service.metrics().clone());
+
     let (stop, stop_rx) = watch::channel(false);
+    // Every bound a caller could grow: messages (sized for the largest
+    // plan's batch; smaller per message type, see zktx_proto::codec), streams
+    // per connection, flow-control windows (the most unread data a
+    // connection holds), header lists, and dead peers (keep-alive pings).
+    let max_message = zktx_proto::codec::max_batch_message_bytes(config.largest_batch());
+    let verifier = zktx_proto::v1::verifier_server::VerifierServer::new(GrpcApi::new(
+        service.clone(),
+        limits.stream_in_flight,
+    ))
+    .max_decoding_message_size(max_message);
     let grpc = tonic::transport::Server::builder()
+        .max_concurrent_streams(limits.max_streams_per_connection)
+        .initial_stream_window_size(limits.stream_window_bytes)
+        .initial_connection_window_size(limits.connection_window_bytes)
+        .http2_max_header_list_size(MAX_HEADER_LIST_BYTES)
+        .http2_keepalive_interval(Some(Duration::from_secs(limits.keepalive_interval_secs)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(limits.keepalive_timeout_secs)))
         .add_service(health_service)
         .add_service(reflection)
-        .add_service(zktx_proto::v1::verifier_server::VerifierServer::new(
-            GrpcApi::new(service.clone()),
-        ));
+        .add_service(verifier);
     let grpc_task = tokio::spawn(grpc.serve_with_incoming_shutdown(
-        // TCP_NODELAY on accepted connections: `Server::tcp_nodelay` covers only
-        // listeners tonic binds itself, and with Nagle on, a small response waits
-        // for the client's delayed ACK (40 ms): unary calls were capped at about
-        // 3000/s with the CPU mostly idle.
-        tonic::transport::server::TcpIncoming::from(grpc_listener).with_nodelay(Some(true)),
+        listen::tracked_incoming(grpc_listener, grpc_connections),
         wait_for_stop(stop_rx.clone()),
     ));
-    let http_listener = axum::serve::ListenerExt::tap_io(http_listener, |tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::warn!(%error, "TCP_NODELAY not set");
-        }
-    });
-    let http = axum::serve(http_listener, rest::router(service.clone()))
-        .with_graceful_shutdown(wait_for_stop(stop_rx));
-    let http_task = tokio::spawn(async move { http.await });
+    let http_task = tokio::spawn(listen::serve_rest(
+        http_listener,
+        http_connections,
+        rest::router(service.clone()),
+        Duration::from_millis(limits.header_read_timeout_ms),
+        wait_for_stop(stop_rx),
+    ));
     tracing::info!(%grpc_addr, %http_addr, sandbox = config.sandbox, "listening");
     Ok(RunningServer {
         grpc_addr,

@@ -5,31 +5,9 @@ use std::time::Duration;
 use tonic::Code;
 use zktx_proto::v1;
 
-use crate::harness::{authed, fixture, rest_body, submission, TestServer};
-
-fn verify_request(envelope: &zktx_prover::ProofEnvelope) -> v1::VerifyRequest {
-    v1::VerifyRequest {
-        submission: Some(submission(envelope)),
-    }
-}
-
-async fn rest_post(
-    t: &TestServer,
-    key: Option<&str>,
-    path: &str,
-    body: serde_json::Value,
-) -> reqwest::Response {
-    let mut request = reqwest::Client::new().post(t.url(path)).json(&body);
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    request.send().await.unwrap()
-}
-
-async fn error_body(response: reqwest::Response) -> (u16, serde_json::Value) {
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
+use crate::harness::{
+    authed, error_body, fixture, rest_body, rest_post, submission, verify_request, TestServer,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unauthenticated_without_or_with_an_unknown_key() {
@@ -169,7 +147,10 @@ async fn invalid_argument_names_the_field_and_not_found_names_the_key() {
     let mut body = rest_body(proof);
     body["public_inputs"]["k"] = "three".into();
     let (http, json) = error_body(rest_post(&t, Some(key), "/v1/verify", body).await).await;
-    assert_eq!((http, json["field"].as_str().unwrap()), (400, "body"));
+    assert_eq!(
+        (http, json["field"].as_str().unwrap()),
+        (400, "public_inputs.k")
+    );
     let mut body = rest_body(proof);
     body["key_fingerprint"] = "cd".repeat(32).into();
     let (http, _) = error_body(rest_post(&t, Some(key), "/v1/verify", body).await).await;
@@ -196,7 +177,7 @@ async fn the_request_rate_is_limited_with_a_retry_after_and_refills() {
     let mut client = t.grpc().await;
     let key = t.key("tight");
     let request = || authed(v1::ListCircuitsRequest {}, key);
-    // ListCircuits is not rate-limited; Verify is. Burst 2, 5 per second.
+    // Every authenticated method takes from the rate. Burst 2, 5 per second.
     let proofs = &fixture().proofs;
     client
         .verify(authed(verify_request(&proofs[0]), key))
@@ -215,7 +196,8 @@ async fn the_request_rate_is_limited_with_a_retry_after_and_refills() {
     let response = rest_post(&t, Some(key), "/v1/verify", rest_body(&proofs[2])).await;
     assert_eq!(response.status().as_u16(), 429);
     assert_eq!(response.headers()["retry-after"], "1");
-    client.list_circuits(request()).await.unwrap();
+    let status = client.list_circuits(request()).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted);
     // The bucket refills at 5 per second.
     tokio::time::sleep(Duration::from_millis(450)).await;
     client
@@ -369,4 +351,36 @@ async fn shutting_down_answers_unavailable_and_finishes_queued_work() {
         .await
         .unwrap_err();
     assert_eq!(refused.grpc_code(), Code::Unavailable);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_authenticated_method_counts_against_the_rate() {
+    let t = TestServer::start().await;
+    let mut client = t.grpc().await;
+    let key = t.key("tight"); // burst 2, 5 per second
+    let mut limited = 0;
+    for _ in 0..30 {
+        match client.get_usage(authed(v1::GetUsageRequest {}, key)).await {
+            Ok(_) => {}
+            Err(status) => {
+                assert_eq!(status.code(), Code::ResourceExhausted);
+                assert!(status.metadata().get("retry-after").is_some());
+                limited += 1;
+            }
+        }
+    }
+    assert!(limited >= 25, "{limited} of 30 GetUsage calls limited");
+    let status = client
+        .get_receipt(authed(v1::GetReceiptRequest { id: "0".repeat(32) }, key))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    for path in ["/v1/usage", "/v1/circuits"] {
+        let response = t.get(path, Some(key)).await;
+        assert_eq!(response.status().as_u16(), 429, "{path}");
+        assert!(response.headers().contains_key("retry-after"));
+    }
+    // The receipt key needs no API key and is not a tenant's call.
+    assert_eq!(t.get("/v1/receipt-key", None).await.status().as_u16(), 200);
+    t.shutdown().await;
 }

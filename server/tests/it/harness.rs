@@ -292,3 +292,30 @@ pub fn authed<T>(message: T, key: &str) -> tonic::Request<T> {
 pub fn fr_hex(x: &Fr) -> String {
     encoding::fr_to_hex(x)
 }
+
+/// A `Verify` request for an envelope.
+pub fn verify_request(envelope: &ProofEnvelope) -> v1::VerifyRequest {
+    v1::VerifyRequest {
+        submission: Some(submission(envelope)),
+    }
+}
+
+/// A JSON POST on the REST listener, with `key` as bearer token if given.
+pub async fn rest_post(
+    t: &TestServer,
+    key: Option<&str>,
+    path: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    let mut request = reqwest::Client::new().post(t.url(path)).json(&body);
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    request.send().await.unwrap()
+}
+
+/// A response's status and JSON body.
+pub async fn error_body(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}

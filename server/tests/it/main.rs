@@ -1,11 +1,15 @@
 //! Service integration: a real server on ephemeral loopback ports, driven by a
 //! real tonic client and a real HTTP client.
 
+mod bounds;
+mod connections;
 mod durability;
 mod errors;
 mod grpc;
 mod harness;
 mod openapi;
 mod privacy;
+mod replays;
 mod rest;
 mod sandbox;
+mod strict_json;
