@@ -261,10 +261,7 @@ impl Service {
         for (place, result) in places.into_iter().zip(verified) {
             results[place] = Some(result);
         }
-        Ok(results
-            .into_iter()
-            .map(|r| r.expect("every item answered"))
-            .collect())
+        Ok(finished(results))
     }
 
     /// Verifies a batch: the call fails as a whole only for auth, rate, quota,
@@ -422,7 +419,13 @@ impl Service {
                 }
             }
             // The rows are with the store's writer before the commit is registered.
-            let commit = share(self.parts.store.commit(records));
+            let commit = if records.is_empty() {
+                share(std::future::ready(Ok::<_, crate::store::StoreError>(
+                    Vec::new(),
+                )))
+            } else {
+                share(self.parts.store.commit(records))
+            };
             let registration = claims.register(&commit, leaders);
             (commit, registration, followers, local)
         };
@@ -431,7 +434,13 @@ impl Service {
         let receipts = commit.await.map_err(ApiError::Internal)?;
         drop(registration);
         drop(reservations);
-        for ((i, verdict, reason), receipt) in issued.into_iter().zip(receipts.iter()) {
+        for (i, index) in local {
+            results[i] = Some(Ok(self.replayed(receipts[index].clone())));
+        }
+        // Nobody else waits on this commit (its entries are gone) unless a
+        // follower took it meanwhile: then the receipts are copied, not moved.
+        let receipts = Arc::try_unwrap(receipts).unwrap_or_else(|shared| (*shared).clone());
+        for ((i, verdict, reason), receipt) in issued.into_iter().zip(receipts) {
             self.parts
                 .metrics
                 .receipts
@@ -440,12 +449,9 @@ impl Service {
             results[i] = Some(Ok(Verification {
                 verdict,
                 reason,
-                receipt: receipt.clone(),
+                receipt,
                 replayed: false,
             }));
-        }
-        for (i, index) in local {
-            results[i] = Some(Ok(self.replayed(receipts[index].clone())));
         }
         for (i, pending) in followers {
             results[i] = Some(pending.receipt().await.map(|r| self.replayed(r)));
