@@ -325,18 +325,18 @@ impl Service {
         }
         let verdicts = self.verdicts(&pending, deadline).await?;
 
-        // Sort the verdicts: decode errors, replays, receipts to issue.
-        // In item order, so a call's receipts keep its order in their group.
-        let mut invalid: Vec<(usize, Checked, bool)> = Vec::new();
-        let mut valid: Vec<(usize, Checked)> = Vec::new();
+        // Sort the verdicts: decode errors and replays are answered now; the
+        // rest get receipts, in item order so a call's receipts keep its
+        // order in their group. `earlier`: the statement was proved before.
+        let mut to_issue: Vec<(usize, Checked, ReceiptVerdict, bool)> = Vec::new();
         for ((i, checked, earlier), verdict) in pending.into_iter().zip(verdicts) {
             match verdict {
                 Verdict::Valid => match earlier {
                     Some(receipt) => results[i] = Some(Ok(self.replayed(receipt))),
-                    None => valid.push((i, checked)),
+                    None => to_issue.push((i, checked, ReceiptVerdict::Valid, false)),
                 },
                 Verdict::Invalid(Invalid::Rejected) => {
-                    invalid.push((i, checked, earlier.is_some()))
+                    to_issue.push((i, checked, ReceiptVerdict::Invalid, earlier.is_some()))
                 }
                 Verdict::Invalid(Invalid::Decode(error)) => {
                     results[i] = Some(Err(decode_error(&item_prefix(i), &error)));
@@ -350,11 +350,11 @@ impl Service {
         }
         // An invalid proof of a statement once proved valid is fresh work:
         // it is metered, so it needs the quota it was not given up front.
-        let unreserved = invalid.iter().filter(|(_, _, e)| *e).count() as u64;
+        let unreserved = to_issue.iter().filter(|(.., earlier)| *earlier).count() as u64;
         if unreserved > 0 {
             match self.parts.quotas.reserve(tenant, unreserved) {
                 Ok(reservation) => reservations.push(reservation),
-                Err(e) => invalid.retain(|(i, _, earlier)| {
+                Err(e) => to_issue.retain(|(i, .., earlier)| {
                     if *earlier {
                         results[*i] = Some(Err(e.clone()));
                     }
@@ -374,31 +374,21 @@ impl Service {
             };
             issued.push((i, verdict, reason));
         };
-        let mut to_issue: Vec<(usize, Checked, ReceiptVerdict)> = invalid
-            .into_iter()
-            .map(|(i, checked, _)| (i, checked, ReceiptVerdict::Invalid))
-            .chain(
-                valid
-                    .into_iter()
-                    .map(|(i, checked)| (i, checked, ReceiptVerdict::Valid)),
-            )
-            .collect();
-        to_issue.sort_unstable_by_key(|(i, _, _)| *i);
 
         // Leaders and followers are decided, and the commit registered, under
         // one lock: no other call can claim a statement in between.
         let (commit, registration, followers, local) = {
             let claims = self.inflight.lock();
-            let mut leaders: Vec<(StatementKey, usize)> = Vec::new();
+            // Statements this call leads: the place of each one's receipt.
+            let mut leaders: HashMap<[u8; 32], usize> = HashMap::new();
             let mut followers: Vec<(usize, Pending)> = Vec::new();
             let mut local: Vec<(usize, usize)> = Vec::new();
-            let mut led_here: HashMap<[u8; 32], usize> = HashMap::new();
-            for (i, checked, verdict) in to_issue {
+            for (i, checked, verdict, _) in to_issue {
                 if verdict == ReceiptVerdict::Invalid {
                     record(&mut records, i, checked, verdict);
                     continue;
                 }
-                if let Some(&index) = led_here.get(&checked.statement.0) {
+                if let Some(&index) = leaders.get(&checked.statement.0) {
                     local.push((i, index));
                     continue;
                 }
@@ -412,8 +402,7 @@ impl Service {
                     Err(e) => results[i] = Some(Err(e)),
                     Ok(Some(receipt)) => results[i] = Some(Ok(self.replayed(receipt))),
                     Ok(None) => {
-                        led_here.insert(checked.statement.0, records.len());
-                        leaders.push((key, records.len()));
+                        leaders.insert(checked.statement.0, records.len());
                         record(&mut records, i, checked, ReceiptVerdict::Valid);
                     }
                 }
@@ -426,6 +415,10 @@ impl Service {
             } else {
                 share(self.parts.store.commit(records))
             };
+            let leaders = leaders
+                .into_iter()
+                .map(|(statement, index)| ((tenant.id.clone(), statement), index))
+                .collect();
             let registration = claims.register(&commit, leaders);
             (commit, registration, followers, local)
         };
