@@ -31,22 +31,23 @@ pub fn max_body_bytes(items: usize) -> usize {
 }
 
 /// Writes a `Deserialize` for a struct that accepts a JSON object with
-/// exactly its fields (each once), and nothing else: not an array.
+/// exactly its fields (each once), and nothing else: not an array. A struct
+/// that borrows from the input is written `Name<'de>`.
 macro_rules! object_only {
-    ($name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
-        impl<'de> serde::Deserialize<'de> for $name {
+    ($name:ident $(<$lt:lifetime>)? { $($field:ident : $ty:ty),* $(,)? }) => {
+        impl<'de> serde::Deserialize<'de> for $name $(<$lt>)? {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 const FIELDS: &[&str] = &[$(stringify!($field)),*];
-                struct ObjectVisitor;
-                impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
-                    type Value = $name;
+                struct ObjectVisitor<'v>(std::marker::PhantomData<&'v ()>);
+                impl<'de> serde::de::Visitor<'de> for ObjectVisitor<'de> {
+                    type Value = $name $(<$lt>)?;
                     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                         write!(f, "an object with fields {}", $crate::json::field_list(FIELDS))
                     }
                     fn visit_map<A: serde::de::MapAccess<'de>>(
                         self,
                         mut map: A,
-                    ) -> Result<$name, A::Error> {
+                    ) -> Result<Self::Value, A::Error> {
                         use serde::de::Error;
                         $(let mut $field: Option<$ty> = None;)*
                         while let Some(index) = map.next_key_seed($crate::json::FieldSeed(FIELDS))? {
@@ -69,7 +70,7 @@ macro_rules! object_only {
                         Ok($name { $($field),* })
                     }
                 }
-                deserializer.deserialize_map(ObjectVisitor)
+                deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
             }
         }
     };

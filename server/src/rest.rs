@@ -19,7 +19,7 @@ use utoipa::{OpenApi, ToSchema};
 use zktx_prover::EnvelopeInputs;
 
 use crate::error::ApiError;
-use crate::json::{max_body_bytes, object_only, parse, read_body, FieldSeed};
+use crate::json::{max_body_bytes, object_only, parse, read_body};
 use crate::receipt::{Receipt, ReceiptVerdict};
 use crate::service::{ItemResult, Service, Submission, UsageReport, Verification};
 use crate::telemetry::{request_id, RequestLog};
@@ -84,37 +84,9 @@ struct RawBatch<'a> {
     items: Vec<&'a RawValue>,
 }
 
-impl<'de> Deserialize<'de> for RawBatch<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct RawBatchVisitor;
-        impl<'de> serde::de::Visitor<'de> for RawBatchVisitor {
-            type Value = RawBatch<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an object with fields `items`")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RawBatch<'de>, A::Error> {
-                use serde::de::Error;
-                let mut items = None;
-                while let Some(index) = map.next_key_seed(FieldSeed(&["items"]))? {
-                    if index != 0 {
-                        return Err(A::Error::custom("unknown field: expected only `items`"));
-                    }
-                    if items.is_some() {
-                        return Err(A::Error::duplicate_field("items"));
-                    }
-                    items = Some(map.next_value()?);
-                }
-                Ok(RawBatch {
-                    items: items.ok_or_else(|| A::Error::missing_field("items"))?,
-                })
-            }
-        }
-        deserializer.deserialize_map(RawBatchVisitor)
-    }
-}
+object_only!(RawBatch<'de> {
+    items: Vec<&'de RawValue>
+});
 
 /// The answer for one proof.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
