@@ -34,25 +34,7 @@ impl std::fmt::Debug for LazyVerifyBatchRequest {
     }
 }
 
-impl PartialEq for LazyVerifyBatchRequest {
-    fn eq(&self, other: &Self) -> bool {
-        (self.count, &self.frames) == (other.count, &other.frames)
-    }
-}
-
 impl LazyVerifyBatchRequest {
-    /// A request holding `items` (what a client would send).
-    pub fn new(items: &[crate::v1::ProofSubmission]) -> Self {
-        let message = crate::v1::VerifyBatchRequest {
-            items: items.to_vec(),
-        };
-        Self {
-            frames: message.encode_to_vec(),
-            count: items.len(),
-            scratch: Vec::new(),
-        }
-    }
-
     /// How many items the request carries.
     pub fn len(&self) -> usize {
         self.count
@@ -136,7 +118,6 @@ mod tests {
         assert_eq!(lazy.len(), 5);
         assert_eq!(lazy.decode_items().unwrap(), items);
         assert_eq!(lazy.encode_to_vec(), bytes);
-        assert_eq!(LazyVerifyBatchRequest::new(&items), lazy);
     }
 
     #[test]

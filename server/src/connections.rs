@@ -124,11 +124,6 @@ impl ConnectionTracker {
         self.inner.open.lock().expect("connections lock").len()
     }
 
-    /// The cap.
-    pub fn max(&self) -> usize {
-        self.inner.max
-    }
-
     /// Takes an accepted socket into account, closing the longest-silent
     /// connection first if the listener is at its cap.
     pub fn admit(&self, io: TcpStream) -> TrackedStream {
