@@ -16,7 +16,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zktx_benches::{bench_tiers, full_sets, MultiplicationChain};
 use zktx_circuits::{honest_instance, CircuitInfo, OverlapCircuit};
-use zktx_prover::{generate_keys, KeySource, ProofEnvelope};
+use zktx_formats::ProofEnvelope;
+use zktx_prover::{generate_keys, KeySource};
 use zktx_verifier::{verify_envelope, PreparedKey};
 
 fn per_tier(c: &mut Criterion) {

@@ -31,7 +31,7 @@
 //! closing size and age (defaults 256 and 2, the server's defaults);
 //! `ZKTX_BENCH_UNARY_RATES` the open-loop fractions (default `0.5,0.6,0.7,0.9`),
 //! `ZKTX_BENCH_CONNECTIONS` the client's connections (default 4),
-//! `ZKTX_BENCH_CLIENT=tonic` tonic's client for the unary phases and
+//! `ZKTX_BENCH_CLIENT=client` the `zktx-client` crate (over tonic) for the unary phases and
 //! `ZKTX_BENCH_DIRECT_BATCH` the direct phase's batch size (default 256).
 //! Each unary phase also prints the server's batch count, mean batch size and
 //! verification time per proof (stderr); `ZKTX_BENCH_TRACE=DIR` writes each
@@ -43,10 +43,11 @@ use std::time::{Duration, Instant};
 
 use zktx_benches::proof_items;
 use zktx_circuits::Tier;
-use zktx_loadtest::client::{authed, submission};
+use zktx_formats::KeyDir;
+use zktx_loadtest::client::submission;
 use zktx_loadtest::wire::UnaryChannel;
 use zktx_proto::v1;
-use zktx_prover::{generate_keys, KeyDir, KeySource};
+use zktx_prover::{generate_keys, KeySource};
 use zktx_server::config::{Plan, ServerConfig, TenantConfig};
 use zktx_server::tenants::hash_api_key;
 use zktx_verifier::{BatchConfig, BatchItem, BatchVerifier, PairingBackend, PreparedKeyRegistry};
@@ -224,37 +225,47 @@ async fn start_with_callers(
     (server, data, callers)
 }
 
-async fn connections(
-    addr: std::net::SocketAddr,
-) -> Vec<v1::verifier_client::VerifierClient<tonic::transport::Channel>> {
+/// `zktx-client` gRPC clients, one connection each, without retries (a
+/// benchmark counts what the server does, not what a client would smooth over).
+async fn connections(addr: std::net::SocketAddr, max_batch: usize) -> Vec<zktx_client::Client> {
     let mut clients = Vec::new();
     for _ in 0..env_usize("ZKTX_BENCH_CONNECTIONS", CONNECTIONS).max(1) {
-        let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-            .expect("uri")
-            .tcp_nodelay(true)
+        let client = zktx_client::Client::builder(format!("http://{addr}"), "")
+            .retry(zktx_client::RetryPolicy::none())
+            .max_batch(max_batch)
             .connect()
             .await
             .expect("connect");
-        clients.push(v1::verifier_client::VerifierClient::new(channel));
+        clients.push(client);
     }
     clients
 }
 
+/// One proof as the API client sends it.
+fn client_proof(item: &BatchItem) -> zktx_client::Proof {
+    zktx_client::Proof {
+        key_fingerprint: item.key.clone(),
+        public_inputs: item.inputs.clone(),
+        proof: item.proof.clone(),
+    }
+}
+
 /// The unary client: the load generator's lean gRPC client (one HEADERS and
-/// one DATA frame per call), or tonic's with `ZKTX_BENCH_CLIENT=tonic`.
+/// one DATA frame per call), or `zktx-client` (over tonic) with
+/// `ZKTX_BENCH_CLIENT=client`.
 #[derive(Clone)]
 enum Caller {
     Lean(UnaryChannel),
-    Tonic(v1::verifier_client::VerifierClient<tonic::transport::Channel>),
+    Client(zktx_client::Client),
 }
 
 impl Caller {
     async fn all(addr: std::net::SocketAddr) -> Vec<Caller> {
-        if std::env::var("ZKTX_BENCH_CLIENT").as_deref() == Ok("tonic") {
-            return connections(addr)
+        if std::env::var("ZKTX_BENCH_CLIENT").as_deref() == Ok("client") {
+            return connections(addr, 1)
                 .await
                 .into_iter()
-                .map(Caller::Tonic)
+                .map(Caller::Client)
                 .collect();
         }
         let mut callers = Vec::new();
@@ -266,28 +277,28 @@ impl Caller {
         callers
     }
 
-    /// One `Verify` call by the tenant with API key `key`; its verdict.
-    async fn verify(&mut self, item: &BatchItem, key: &str) -> i32 {
-        let request = v1::VerifyRequest {
-            submission: Some(submission(item)),
-        };
-        let response = match self {
-            Caller::Tonic(client) => client
-                .verify(authed(request, key))
-                .await
-                .map(|r| r.into_inner()),
+    /// One `Verify` call by the tenant with API key `key`; whether it was valid.
+    async fn verify(&mut self, item: &BatchItem, key: &str) -> bool {
+        match self {
+            Caller::Client(client) => {
+                let answer = client.with_api_key(key).verify(&client_proof(item)).await;
+                answer.expect("verify").verdict == zktx_client::ReceiptVerdict::Valid
+            }
             Caller::Lean(channel) => {
+                let request = v1::VerifyRequest {
+                    submission: Some(submission(item)),
+                };
                 let bearer = format!("Bearer {key}");
-                channel
+                let response = channel
                     .unary::<_, v1::VerifyResponse>(
                         "/zktx.v1.Verifier/Verify",
                         &request,
                         &[("authorization", bearer.as_str())],
                     )
-                    .await
+                    .await;
+                response.expect("verify").verdict == v1::Verdict::Valid as i32
             }
-        };
-        response.expect("verify").verdict
+        }
     }
 }
 
@@ -315,8 +326,8 @@ async fn unary_open(
             );
             let scheduled = started + Duration::from_secs_f64(i as f64 / rate);
             tasks.push(tokio::spawn(async move {
-                let verdict = client.verify(&items[i], &tenants[i / STATEMENTS]).await;
-                assert_eq!(verdict, v1::Verdict::Valid as i32);
+                let valid = client.verify(&items[i], &tenants[i / STATEMENTS]).await;
+                assert!(valid);
                 scheduled.elapsed()
             }));
         }
@@ -384,18 +395,16 @@ async fn unary_cache_hits(
     let half = tenants.len() / 2;
     let (server, _data, clients) = start_with_callers(keys, tenants).await;
     // warm: batch RPC with the first half of the tenants
-    let mut c0 = connections(server.grpc_addr).await.remove(0);
+    let c0 = connections(server.grpc_addr, STATEMENTS).await.remove(0);
     for call in 0..half {
         let batch: Vec<_> = items[call * STATEMENTS..(call + 1) * STATEMENTS]
             .iter()
-            .map(submission)
+            .map(client_proof)
             .collect();
-        c0.verify_batch(authed(
-            v1::VerifyBatchRequest { items: batch },
-            &tenants[call],
-        ))
-        .await
-        .expect("warm");
+        c0.with_api_key(tenants[call].as_str())
+            .verify_batch(&batch)
+            .await
+            .expect("warm");
     }
     let n = half * STATEMENTS;
     let cpu = Cpu::now();
@@ -441,10 +450,10 @@ async fn closed_loop(
                     return lat;
                 }
                 let t = Instant::now();
-                let verdict = client
+                let valid = client
                     .verify(&items[i], &tenants[first_tenant + i / STATEMENTS])
                     .await;
-                assert_eq!(verdict, v1::Verdict::Valid as i32);
+                assert!(valid);
                 lat.push(t.elapsed());
             }
         }));
@@ -481,7 +490,7 @@ async fn batch_rpc(
     tenants: &Arc<Vec<String>>,
 ) -> Phase {
     let (server, _data) = start_server(keys, tenants).await;
-    let clients = connections(server.grpc_addr).await;
+    let clients = connections(server.grpc_addr, STATEMENTS).await;
     let calls = items.len() / STATEMENTS;
     let next = Arc::new(AtomicUsize::new(0));
     let cpu = Cpu::now();
@@ -491,7 +500,7 @@ async fn batch_rpc(
         .map(|i| clients[i % clients.len()].clone())
         .collect();
     for client in &clients {
-        let (mut client, next, items, tenants) =
+        let (client, next, items, tenants) =
             (client.clone(), next.clone(), items.clone(), tenants.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
@@ -502,17 +511,15 @@ async fn batch_rpc(
                 }
                 let batch: Vec<_> = items[call * STATEMENTS..(call + 1) * STATEMENTS]
                     .iter()
-                    .map(submission)
+                    .map(client_proof)
                     .collect();
                 let sent = Instant::now();
-                let response = client
-                    .verify_batch(authed(
-                        v1::VerifyBatchRequest { items: batch },
-                        &tenants[call],
-                    ))
+                let results = client
+                    .with_api_key(tenants[call].as_str())
+                    .verify_batch(&batch)
                     .await
                     .expect("verify batch");
-                assert_eq!(response.into_inner().results.len(), STATEMENTS);
+                assert_eq!(results.len(), STATEMENTS);
                 latencies.push(sent.elapsed());
             }
         }));

@@ -4,10 +4,7 @@ use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode,
 };
 
-use crate::{encoding, Fr, OverlapCircuit, Tier, NUM_PUBLIC_INPUTS};
-
-/// Names of the public inputs, in circuit order.
-pub const PUBLIC_INPUT_NAMES: [&str; NUM_PUBLIC_INPUTS] = ["commit_a", "commit_b", "k", "context"];
+use crate::{encoding, Fr, OverlapCircuit, Tier};
 
 /// The measured shape of a tier's circuit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,6 +48,7 @@ impl CircuitInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::NUM_PUBLIC_INPUTS;
 
     #[test]
     fn small_tier_shape() {

@@ -7,13 +7,21 @@
 //! - [`OverlapCircuit`]: the R1CS circuit, with its soundness argument;
 //! - [`reference`]: the native ground truth;
 //! - [`honest_instance`]: public inputs and witness for a true statement.
+//!
+//! The constraint system (`circuit`, `gadgets`, `CircuitInfo`) sits behind the
+//! `r1cs` feature, on by default. Without it the crate is its native half:
+//! tiers, statements, encoding, Poseidon, commitments and ids. The verifier
+//! uses only that half and so never links `ark-r1cs-std`.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "r1cs")]
 pub mod circuit;
 pub mod encoding;
 mod error;
+#[cfg(feature = "r1cs")]
 pub mod gadgets;
 pub mod ids;
+#[cfg(feature = "r1cs")]
 mod info;
 pub mod poseidon;
 pub mod reference;
@@ -22,11 +30,13 @@ mod statement;
 mod tier;
 mod witness;
 
+#[cfg(feature = "r1cs")]
 pub use circuit::OverlapCircuit;
 pub use error::CircuitError;
-pub use info::{CircuitInfo, PUBLIC_INPUT_NAMES};
+#[cfg(feature = "r1cs")]
+pub use info::CircuitInfo;
 pub use set::{commit_slots, SetOpening};
-pub use statement::{PublicInputs, NUM_PUBLIC_INPUTS};
+pub use statement::{PublicInputs, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES};
 pub use tier::{Tier, MAX_CAPACITY, MIN_CAPACITY, STANDARD_TIERS};
 pub use witness::{honest_instance, OverlapWitness};
 

@@ -18,6 +18,9 @@ pub struct PublicInputs {
 /// Number of public inputs.
 pub const NUM_PUBLIC_INPUTS: usize = 4;
 
+/// Names of the public inputs, in circuit order.
+pub const PUBLIC_INPUT_NAMES: [&str; NUM_PUBLIC_INPUTS] = ["commit_a", "commit_b", "k", "context"];
+
 impl PublicInputs {
     /// The inputs as field elements, in circuit order.
     pub fn to_vec(&self) -> Vec<Fr> {

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use zktx_circuits::CircuitError;
+use zktx_formats::FormatError;
 use zktx_prover::ProverError;
 
 /// Exit code: the statement is false, the prover refused.
@@ -33,9 +34,13 @@ fn code_of(error: &anyhow::Error) -> u8 {
     if let Some(coded) = error.downcast_ref::<Coded>() {
         return coded.code;
     }
-    match error.downcast_ref::<ProverError>() {
-        Some(ProverError::Circuit(CircuitError::OverlapExceedsK { .. })) => STATEMENT_FALSE,
-        Some(ProverError::KeysMissing { .. } | ProverError::KeyIntegrity { .. }) => KEYS,
+    let files = match error.downcast_ref::<ProverError>() {
+        Some(ProverError::Circuit(CircuitError::OverlapExceedsK { .. })) => return STATEMENT_FALSE,
+        Some(ProverError::Format(files)) => Some(files),
+        _ => error.downcast_ref::<FormatError>(),
+    };
+    match files {
+        Some(FormatError::KeysMissing { .. } | FormatError::KeyIntegrity { .. }) => KEYS,
         _ => FAILURE,
     }
 }

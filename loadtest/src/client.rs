@@ -6,15 +6,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine as _;
 use tokio::sync::{mpsc, oneshot};
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Channel, Endpoint};
+use zktx_proto::receipt::ReceiptVerdict;
+use zktx_proto::rest::{ErrorBody, RestVerifyResponse};
+use zktx_proto::status::grpc_code_name;
 use zktx_proto::v1::{self, verifier_client::VerifierClient};
-use zktx_server::error::grpc_code_name;
-use zktx_server::rest::{
-    ErrorBody, RestBatchRequest, RestBatchResponse, RestInputs, RestSubmission, RestVerifyResponse,
-};
 use zktx_verifier::BatchItem;
 
 use crate::mix::Answer;
@@ -95,6 +93,10 @@ pub struct Client {
     /// Streams by the API key they authenticated with (a stream has one
     /// tenant): one for each key.
     streams: HashMap<String, Vec<StreamConn>>,
+    /// REST calls, as a partner makes them (`zktx-client`, without retries:
+    /// the generator counts every refusal).
+    rest: zktx_client::Client,
+    /// Raw HTTP: `/metrics` and garbled bodies, which no API client sends.
     http: reqwest::Client,
     base: String,
 }
@@ -134,11 +136,21 @@ impl Client {
                 streams.insert(key.clone(), vec![conn]);
             }
         }
+        let base = format!("http://{}", target.http);
+        let rest = zktx_client::Client::builder(&base, "")
+            .protocol(zktx_client::Protocol::Rest)
+            .retry(zktx_client::RetryPolicy::none())
+            // Oversized batches are part of the mix: one call, never split.
+            .max_batch(usize::MAX)
+            .connect()
+            .await
+            .map_err(|e| LoadError::Connect(e.to_string()))?;
         Ok(Self {
             channels,
             streams,
+            rest,
             http: reqwest::Client::new(),
-            base: format!("http://{}", target.http),
+            base,
         })
     }
 
@@ -166,14 +178,15 @@ impl Client {
             .map_err(|e| LoadError::Connect(e.to_string()))
     }
 
-    /// The tenant's largest batch, from `GetUsage`.
+    /// The tenant's largest batch, from its usage report.
     pub async fn max_batch(&self, key: &str) -> Result<usize, LoadError> {
         let usage = self
-            .grpc(0)
-            .get_usage(authed(v1::GetUsageRequest {}, key))
+            .rest
+            .with_api_key(key)
+            .usage()
             .await
-            .map_err(|s| LoadError::Server(format!("GetUsage: {}", s.message())))?;
-        Ok(usage.into_inner().max_batch as usize)
+            .map_err(|e| LoadError::Server(format!("usage: {e}")))?;
+        Ok(usage.max_batch)
     }
 
     /// Sends `items` as one call (`n` picks the connection) and returns one
@@ -233,7 +246,7 @@ impl Client {
         item: &BatchItem,
     ) -> Answer {
         if transport == Transport::Rest {
-            let mut body = serde_json::to_vec(&rest_submission(item)).unwrap_or_default();
+            let mut body = serde_json::to_vec(&client_proof(item).to_rest()).unwrap_or_default();
             body.truncate(body.len() / 2);
             return match self.rest_post_verify(key, body).await {
                 Ok(r) if r.status().is_success() => Answer::Status("OK"),
@@ -272,42 +285,28 @@ impl Client {
     }
 
     async fn rest_one(&self, key: &str, item: &BatchItem) -> Answer {
-        let body = serde_json::to_vec(&rest_submission(item)).unwrap_or_default();
-        match self.rest_post_verify(key, body).await {
-            Ok(r) if r.status().is_success() => match r.json::<RestVerifyResponse>().await {
-                Ok(body) => rest_verdict(&body),
-                Err(_) => Answer::Status("UNKNOWN"),
-            },
-            Ok(r) => rest_error(r.json::<ErrorBody>().await.ok()),
-            Err(_) => Answer::Status("UNAVAILABLE"),
+        match self
+            .rest
+            .with_api_key(key)
+            .verify(&client_proof(item))
+            .await
+        {
+            Ok(answer) => rest_verdict(&answer),
+            Err(error) => Answer::Status(error.code.name()),
         }
     }
 
     async fn rest_batch(&self, key: &str, items: &[BatchItem]) -> Vec<Answer> {
-        let body = RestBatchRequest {
-            items: items.iter().map(rest_submission).collect(),
-        };
-        let sent = self
-            .http
-            .post(format!("{}/v1/verify/batch", self.base))
-            .bearer_auth(key)
-            .json(&body)
-            .send()
-            .await;
-        match sent {
-            Ok(r) if r.status().is_success() => match r.json::<RestBatchResponse>().await {
-                Ok(body) => body
-                    .results
-                    .into_iter()
-                    .map(|r| match (r.response, r.error) {
-                        (Some(response), _) => rest_verdict(&response),
-                        (None, error) => rest_error(error),
-                    })
-                    .collect(),
-                Err(_) => vec![Answer::Status("UNKNOWN"); items.len()],
-            },
-            Ok(r) => vec![rest_error(r.json::<ErrorBody>().await.ok()); items.len()],
-            Err(_) => vec![Answer::Status("UNAVAILABLE"); items.len()],
+        let proofs: Vec<zktx_client::Proof> = items.iter().map(client_proof).collect();
+        match self.rest.with_api_key(key).verify_batch(&proofs).await {
+            Ok(results) => results
+                .into_iter()
+                .map(|r| match r {
+                    Ok(answer) => rest_verdict(&answer),
+                    Err(error) => Answer::Status(error.code.name()),
+                })
+                .collect(),
+            Err(error) => vec![Answer::Status(error.code.name()); items.len()],
         }
     }
 }
@@ -401,16 +400,12 @@ pub fn submission(item: &BatchItem) -> v1::ProofSubmission {
     }
 }
 
-fn rest_submission(item: &BatchItem) -> RestSubmission {
-    RestSubmission {
+/// One proof as the API client sends it.
+fn client_proof(item: &BatchItem) -> zktx_client::Proof {
+    zktx_client::Proof {
         key_fingerprint: item.key.clone(),
-        public_inputs: RestInputs {
-            commit_a: item.inputs.commit_a.clone(),
-            commit_b: item.inputs.commit_b.clone(),
-            k: item.inputs.k,
-            context: item.inputs.context.clone(),
-        },
-        proof: base64::engine::general_purpose::STANDARD.encode(&item.proof),
+        public_inputs: item.inputs.clone(),
+        proof: item.proof.clone(),
     }
 }
 
@@ -435,9 +430,9 @@ fn item_answer(result: v1::ItemResult) -> Answer {
 
 fn rest_verdict(body: &RestVerifyResponse) -> Answer {
     match body.verdict {
-        zktx_server::receipt::ReceiptVerdict::Valid if body.replayed => Answer::Replayed,
-        zktx_server::receipt::ReceiptVerdict::Valid => Answer::Valid,
-        zktx_server::receipt::ReceiptVerdict::Invalid => Answer::Invalid,
+        ReceiptVerdict::Valid if body.replayed => Answer::Replayed,
+        ReceiptVerdict::Valid => Answer::Valid,
+        ReceiptVerdict::Invalid => Answer::Invalid,
     }
 }
 

@@ -11,7 +11,8 @@ use rand::{seq::SliceRandom, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use zktx_circuits::{SetOpening, Tier};
-use zktx_prover::{prove, GeneratedKeys, KeyDir, ProofEnvelope};
+use zktx_formats::{KeyDir, ProofEnvelope, TierKeys};
+use zktx_prover::prove;
 use zktx_verifier::{decode, BatchItem};
 
 use crate::LoadError;
@@ -35,7 +36,7 @@ pub fn full_sets(tier: Tier, seed: u64) -> (SetOpening, SetOpening, u64) {
 
 /// `statements` proof files under `keys`: statement `i` is [`full_sets`]`(tier, 100 + i)`
 /// with k equal to the true overlap and context `i`.
-pub fn prove_statements(keys: &GeneratedKeys, statements: usize) -> Vec<ProofEnvelope> {
+pub fn prove_statements(keys: &TierKeys, statements: usize) -> Vec<ProofEnvelope> {
     let tier = Tier::new(keys.manifest.tier).expect("a generated tier is valid");
     prove_with(
         tier,
@@ -65,7 +66,7 @@ fn prove_with(
 /// `count` proofs under `keys`: item `i` proves statement `i % statements`
 /// (each statement proved once, later items re-randomised, so every item has
 /// its own bytes).
-pub fn proof_items(keys: &GeneratedKeys, statements: usize, count: usize) -> Vec<BatchItem> {
+pub fn proof_items(keys: &TierKeys, statements: usize, count: usize) -> Vec<BatchItem> {
     let envelopes = prove_statements(keys, statements);
     rerandomised(&keys.verifying_key, &envelopes, count, 7, true)
 }

@@ -37,9 +37,12 @@ pub enum LoadError {
     /// The server refused a set-up call.
     #[error("the server refused: {0}")]
     Server(String),
-    /// Keys could not be read.
+    /// Keys could not be made or proofs could not be proved.
     #[error(transparent)]
     Keys(#[from] zktx_prover::ProverError),
+    /// A key directory or a file the generator writes could not be used.
+    #[error(transparent)]
+    Files(#[from] zktx_formats::FormatError),
     /// A file could not be read or written.
     #[error("{path}: {message}")]
     Io {

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use zktx_circuits::Tier;
-use zktx_prover::KeyDir;
-use zktx_server::sandbox::{CAPPED_KEY_FILE, LOAD_KEYS_FILE};
+use zktx_formats::datadir::read_api_keys;
+use zktx_formats::{DataDir, KeyDir};
 
 use crate::driver::Material;
 use crate::fixtures::{rerandomised, FixtureCache};
@@ -23,8 +23,9 @@ pub struct TenantKeys {
 impl TenantKeys {
     /// The keys a sandbox server (`zktx serve`) keeps in its data directory.
     pub fn sandbox(data_dir: &Path) -> Result<Self, LoadError> {
-        let load = read_keys(&data_dir.join(LOAD_KEYS_FILE))?;
-        let capped = read_keys(&data_dir.join(CAPPED_KEY_FILE))
+        let data = DataDir::new(data_dir);
+        let load = read_api_keys(&data.load_api_keys())?;
+        let capped = read_api_keys(&data.capped_api_key())
             .ok()
             .and_then(|k| k.into_iter().next());
         Ok(Self { load, capped })
@@ -33,27 +34,10 @@ impl TenantKeys {
     /// Keys from a file, one per line (blank lines and `#` comments skipped).
     pub fn from_file(path: &Path, capped: Option<String>) -> Result<Self, LoadError> {
         Ok(Self {
-            load: read_keys(path)?,
+            load: read_api_keys(path)?,
             capped,
         })
     }
-}
-
-fn read_keys(path: &Path) -> Result<Vec<String>, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError::io(path, e))?;
-    let keys: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect();
-    if keys.is_empty() {
-        return Err(LoadError::Invalid(format!(
-            "{}: no API keys in the file",
-            path.display()
-        )));
-    }
-    Ok(keys)
 }
 
 /// How many tenants a run's material covers and how many distinct proofs each gets.

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use rand::rngs::OsRng;
 use rand::Rng;
 use zktx_circuits::{CircuitError, Fr, SetOpening, Tier};
-use zktx_prover::{prove_envelope, setfiles, KeyDir, ProofEnvelope, ProverError};
+use zktx_formats::{KeyDir, ProofEnvelope};
+use zktx_prover::{prove_envelope, setfiles, ProverError};
 
 use crate::LoadError;
 
@@ -96,7 +97,7 @@ pub fn synthetic_pairs(
 fn write_lines(path: &Path, lines: &[String]) -> Result<(), LoadError> {
     let mut text = lines.join("\n");
     text.push('\n');
-    zktx_prover::write_with_mode(path, text.as_bytes(), 0o600)?;
+    zktx_formats::write_with_mode(path, text.as_bytes(), 0o600)?;
     Ok(())
 }
 

@@ -14,12 +14,9 @@ use ark_serialize::{CanonicalDeserialize, Compress, Validate};
 use rand::rngs::OsRng;
 use zktx_circuits::{CircuitInfo, Fr, SetOpening, Tier, NUM_PUBLIC_INPUTS};
 
-use crate::{
-    manifest::KeyOrigin,
-    prove,
-    setup::{package_keys, GeneratedKeys},
-    ProverError,
-};
+use zktx_formats::{KeyOrigin, TierKeys};
+
+use crate::{prove, setup::package_keys, ProverError};
 
 fn reject(reason: impl Into<String>) -> ProverError {
     ProverError::ImportRejected {
@@ -32,7 +29,7 @@ pub fn import_keys(
     tier: Tier,
     verifying_key: &[u8],
     proving_key: &[u8],
-) -> Result<GeneratedKeys, ProverError> {
+) -> Result<TierKeys, ProverError> {
     let vk = VerifyingKey::<Bls12_381>::deserialize_with_mode(
         verifying_key,
         Compress::Yes,

@@ -1,27 +1,21 @@
 //! zktx prover side: set files, Groth16 keys and proving for the overlap circuit.
 //!
 //! - [`setfiles`]: identifier lists → set commitments (public) and openings (private);
-//! - [`generate_keys`], [`import_keys`] and [`KeyDir`]: setup, ceremony import, key storage, fingerprints;
-//! - [`prove`] / [`prove_envelope`]: proofs, self-verified before they are returned;
-//! - [`ProofEnvelope`]: the proof file format.
+//! - [`generate_keys`] and [`import_keys`]: setup and ceremony import, as
+//!   `zktx_formats::TierKeys` to write into a `zktx_formats::KeyDir`;
+//! - [`prove`] / [`prove_envelope`]: proofs, self-verified before they are returned.
+//!
+//! The files it writes (proof envelopes, key directories, manifests) are
+//! `zktx-formats`' types, shared with the verifier, which never links this crate.
 #![forbid(unsafe_code)]
 
-mod envelope;
 mod error;
-pub mod fingerprint;
-mod fsutil;
 mod import;
-mod keystore;
-mod manifest;
 mod prove;
 pub mod setfiles;
 mod setup;
 
-pub use envelope::{EnvelopeInputs, ProofEnvelope, ENVELOPE_FORMAT, ENVELOPE_VERSION};
 pub use error::ProverError;
-pub use fsutil::{write_atomically, write_with_mode};
 pub use import::import_keys;
-pub use keystore::KeyDir;
-pub use manifest::{KeyManifest, KeyOrigin, DEV_KEYS_WARNING, SINGLE_PARTY_WARNING};
 pub use prove::{prove, prove_envelope};
-pub use setup::{generate_keys, GeneratedKeys, KeySource};
+pub use setup::{generate_keys, KeySource};

@@ -8,7 +8,9 @@ use zktx_circuits::{
     honest_instance, Fr, OverlapCircuit, OverlapWitness, PublicInputs, SetOpening, Tier,
 };
 
-use crate::{KeyDir, ProofEnvelope, ProverError};
+use zktx_formats::{KeyDir, ProofEnvelope};
+
+use crate::ProverError;
 
 /// Proves |A ∩ B| ≤ k for the two openings, bound to `context`.
 ///

@@ -9,7 +9,9 @@ use std::{
 use serde::{Deserialize, Serialize};
 use zktx_circuits::{encoding, ids, Fr, SetOpening, Tier};
 
-use crate::{fsutil, ProverError};
+use zktx_formats::{write_with_mode, FormatError};
+
+use crate::ProverError;
 
 /// Identifiers read from a file, hashed to ids.
 #[derive(Clone, PartialEq, Eq)]
@@ -40,7 +42,7 @@ pub fn read_identifiers(
     tier: Tier,
     skip_header: bool,
 ) -> Result<IdentifierList, ProverError> {
-    let bytes = fs::read(path).map_err(|e| ProverError::io(path, e))?;
+    let bytes = fs::read(path).map_err(|e| FormatError::io(path, e))?;
     let refuse = |line: usize, reason: String| ProverError::IdentifierLine {
         path: path.to_path_buf(),
         line,
@@ -146,7 +148,7 @@ pub fn write_set_files(
     let (commitment_path, opening_path) = set_file_paths(prefix);
     for path in [&commitment_path, &opening_path] {
         if !force && path.exists() {
-            return Err(ProverError::WouldOverwrite { path: path.clone() });
+            return Err(FormatError::WouldOverwrite { path: path.clone() }.into());
         }
     }
     let tier = opening.tier();
@@ -171,12 +173,12 @@ pub fn write_set_files(
             .map(|id| format!("{id:016x}"))
             .collect(),
     };
-    fsutil::write_with_mode(
+    write_with_mode(
         &opening_path,
         &serde_json::to_vec_pretty(&private).expect("serialises"),
         0o600,
     )?;
-    fsutil::write_atomically(
+    zktx_formats::write_atomically(
         &commitment_path,
         &serde_json::to_vec_pretty(&public).expect("serialises"),
     )?;
@@ -187,11 +189,14 @@ fn read_json<T: serde::de::DeserializeOwned>(
     path: &Path,
     what: &'static str,
 ) -> Result<T, ProverError> {
-    let bytes = fs::read(path).map_err(|e| ProverError::io(path, e))?;
-    serde_json::from_slice(&bytes).map_err(|source| ProverError::Json {
-        path: path.to_path_buf(),
-        what,
-        source,
+    let bytes = fs::read(path).map_err(|e| FormatError::io(path, e))?;
+    serde_json::from_slice(&bytes).map_err(|source| {
+        FormatError::Json {
+            path: path.to_path_buf(),
+            what,
+            source,
+        }
+        .into()
     })
 }
 
@@ -219,9 +224,12 @@ fn checked_tier(
     expected: &str,
 ) -> Result<Tier, ProverError> {
     let (format, version, tier, circuit) = file.header();
-    let bad = |reason: String| ProverError::BadFile {
-        path: path.to_path_buf(),
-        reason,
+    let bad = |reason: String| -> ProverError {
+        FormatError::BadFile {
+            path: path.to_path_buf(),
+            reason,
+        }
+        .into()
     };
     if format != expected || version != SET_FILE_VERSION {
         return Err(bad(format!(
@@ -240,10 +248,13 @@ fn checked_tier(
 
 /// Parses a canonical field element from a set file's field.
 fn field(path: &Path, name: &'static str, text: &str) -> Result<Fr, ProverError> {
-    encoding::fr_from_hex(text).map_err(|source| ProverError::FieldHex {
-        path: path.to_path_buf(),
-        field: name,
-        source,
+    encoding::fr_from_hex(text).map_err(|source| {
+        FormatError::FieldHex {
+            path: path.to_path_buf(),
+            field: name,
+            source,
+        }
+        .into()
     })
 }
 
@@ -258,7 +269,7 @@ pub fn read_opening(path: &Path) -> Result<SetOpening, ProverError> {
         .iter()
         .enumerate()
         .map(|(i, text)| {
-            u64::from_str_radix(text, 16).map_err(|_| ProverError::BadFile {
+            u64::from_str_radix(text, 16).map_err(|_| FormatError::BadFile {
                 path: path.to_path_buf(),
                 reason: format!("ids[{i}] is not a 16-digit hex id"),
             })
@@ -266,10 +277,11 @@ pub fn read_opening(path: &Path) -> Result<SetOpening, ProverError> {
         .collect::<Result<Vec<u64>, _>>()?;
     let opening = SetOpening::new(tier, salt, ids)?;
     if opening.commitment() != commitment {
-        return Err(ProverError::BadFile {
+        return Err(FormatError::BadFile {
             path: path.to_path_buf(),
             reason: "the salt and ids do not open the commitment in this file".into(),
-        });
+        }
+        .into());
     }
     Ok(opening)
 }
@@ -338,7 +350,7 @@ mod tests {
         );
         assert!(matches!(
             write_set_files(&prefix, &opening, false),
-            Err(ProverError::WouldOverwrite { .. })
+            Err(ProverError::Format(FormatError::WouldOverwrite { .. }))
         ));
         assert!(write_set_files(&prefix, &opening, true).is_ok());
 
@@ -346,6 +358,9 @@ mod tests {
         let mut file: OpeningFile = serde_json::from_slice(&fs::read(&o).unwrap()).unwrap();
         file.ids[0] = format!("{:016x}", 4);
         fs::write(&o, serde_json::to_vec(&file).unwrap()).unwrap();
-        assert!(matches!(read_opening(&o), Err(ProverError::BadFile { .. })));
+        assert!(matches!(
+            read_opening(&o),
+            Err(ProverError::Format(FormatError::BadFile { .. }))
+        ));
     }
 }

@@ -11,14 +11,13 @@ use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
 use zktx_circuits::{encoding, CircuitInfo, OverlapCircuit, Tier};
 
-use crate::{
+use zktx_formats::{
     fingerprint::{sha256_hex, vk_fingerprint},
-    manifest::{
-        KeyManifest, KeyOrigin, DEV_KEYS_WARNING, MANIFEST_FORMAT, MANIFEST_VERSION,
-        SINGLE_PARTY_WARNING,
-    },
-    ProverError,
+    KeyManifest, KeyOrigin, TierKeys, DEV_KEYS_WARNING, MANIFEST_FORMAT, MANIFEST_VERSION,
+    SINGLE_PARTY_WARNING,
 };
+
+use crate::ProverError;
 
 /// Where the setup's randomness comes from.
 #[derive(Clone, Debug)]
@@ -29,20 +28,6 @@ pub enum KeySource {
     OsRandom,
 }
 
-/// A freshly generated key pair with its manifest and the proving key's encoding.
-pub struct GeneratedKeys {
-    /// The manifest describing the keys.
-    pub manifest: KeyManifest,
-    /// The proving key.
-    pub proving_key: ProvingKey<Bls12_381>,
-    /// The verifying key.
-    pub verifying_key: VerifyingKey<Bls12_381>,
-    /// The compressed encoding of the proving key (`proving_key.bin`).
-    pub proving_key_bytes: Vec<u8>,
-    /// The uncompressed encoding of the proving key (the fast-loading copy).
-    pub proving_key_uncompressed: Vec<u8>,
-}
-
 fn dev_rng(seed: &str) -> ChaCha20Rng {
     let mut hasher = Sha256::new();
     hasher.update(b"zktx/dev-seed/v1\0");
@@ -51,7 +36,7 @@ fn dev_rng(seed: &str) -> ChaCha20Rng {
 }
 
 /// Runs the Groth16 setup for `tier`.
-pub fn generate_keys(tier: Tier, source: &KeySource) -> Result<GeneratedKeys, ProverError> {
+pub fn generate_keys(tier: Tier, source: &KeySource) -> Result<TierKeys, ProverError> {
     let circuit = OverlapCircuit::for_setup(tier);
     let (proving_key, verifying_key) = match source {
         KeySource::DevSeed(seed) => {
@@ -75,7 +60,7 @@ pub(crate) fn package_keys(
     verifying_key: VerifyingKey<Bls12_381>,
     origin: KeyOrigin,
     warning: Option<&str>,
-) -> Result<GeneratedKeys, ProverError> {
+) -> Result<TierKeys, ProverError> {
     let mut proving_key_bytes = Vec::with_capacity(proving_key.compressed_size());
     proving_key.serialize_compressed(&mut proving_key_bytes)?;
     let mut proving_key_uncompressed = Vec::with_capacity(proving_key.uncompressed_size());
@@ -100,7 +85,7 @@ pub(crate) fn package_keys(
             .map(|d| d.as_secs())
             .unwrap_or(0),
     };
-    Ok(GeneratedKeys {
+    Ok(TierKeys {
         manifest,
         proving_key,
         verifying_key,

@@ -262,9 +262,12 @@ impl ServerConfig {
 
     /// The verifying keys' directory.
     pub fn keys_dir(&self) -> PathBuf {
-        self.keys_dir
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("keys"))
+        self.keys_dir.clone().unwrap_or_else(|| {
+            zktx_formats::DataDir::new(&self.data_dir)
+                .keys()
+                .root()
+                .to_path_buf()
+        })
     }
 
     /// Checks ranges and references between sections.

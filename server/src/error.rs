@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use zktx_proto::status::{Code, Reason};
+
 /// A request-level failure, safe to show to the caller: messages never carry
 /// set members, salts, proof bytes or API keys.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,9 +77,8 @@ impl ApiError {
         }
     }
 
-    /// The gRPC status code.
-    pub fn grpc_code(&self) -> tonic::Code {
-        use tonic::Code;
+    /// The API status code (`zktx_proto::status`, which maps it to gRPC and HTTP).
+    pub fn code(&self) -> Code {
         match self {
             Self::Unauthenticated(_) => Code::Unauthenticated,
             Self::PermissionDenied(_) => Code::PermissionDenied,
@@ -91,19 +92,37 @@ impl ApiError {
         }
     }
 
+    /// The gRPC status code.
+    pub fn grpc_code(&self) -> tonic::Code {
+        self.code().grpc()
+    }
+
     /// The HTTP status.
     pub fn http_status(&self) -> axum::http::StatusCode {
-        use axum::http::StatusCode;
-        match self {
-            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Self::PermissionDenied(_) => StatusCode::FORBIDDEN,
-            Self::InvalidArgument { .. } => StatusCode::BAD_REQUEST,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::RateLimited { .. } | Self::QuotaExhausted { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Overloaded | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
-            Self::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        axum::http::StatusCode::from_u16(self.code().http())
+            .expect("the API's HTTP statuses are valid")
+    }
+
+    /// Why capacity refused the call, for the codes where it tells a client
+    /// whether waiting helps.
+    pub fn reason(&self) -> Option<Reason> {
+        Some(match self {
+            Self::RateLimited { .. } => Reason::RateLimited,
+            Self::QuotaExhausted { .. } => Reason::QuotaExhausted,
+            Self::Overloaded => Reason::Overloaded,
+            Self::ShuttingDown => Reason::ShuttingDown,
+            _ => return None,
+        })
+    }
+
+    /// The error as a REST body (also a batch item's error).
+    pub fn body(&self) -> zktx_proto::rest::ErrorBody {
+        zktx_proto::rest::ErrorBody {
+            code: self.code_name().to_string(),
+            field: self.field().map(str::to_string),
+            message: self.to_string(),
+            retry_after_secs: self.retry_after_secs(),
+            reason: self.reason().map(|r| r.name().to_string()),
         }
     }
 
@@ -128,9 +147,9 @@ impl ApiError {
         }
     }
 
-    /// The gRPC code's canonical name, e.g. `INVALID_ARGUMENT`.
+    /// The code's canonical name, e.g. `INVALID_ARGUMENT`.
     pub fn code_name(&self) -> &'static str {
-        grpc_code_name(self.grpc_code())
+        self.code().name()
     }
 
     /// The error as a gRPC status: `retry-after` (seconds) and `x-zktx-field`
@@ -139,51 +158,30 @@ impl ApiError {
         let mut status = tonic::Status::new(self.grpc_code(), self.to_string());
         if let Some(secs) = self.retry_after_secs() {
             status.metadata_mut().insert(
-                "retry-after",
+                zktx_proto::status::RETRY_AFTER,
                 secs.to_string().parse().expect("digits are ASCII"),
+            );
+        }
+        if let Some(reason) = self.reason() {
+            status.metadata_mut().insert(
+                zktx_proto::status::REASON,
+                tonic::metadata::MetadataValue::from_static(reason.name()),
             );
         }
         if let Some(field) = self.field() {
             if let Ok(value) = field.parse() {
-                status.metadata_mut().insert("x-zktx-field", value);
+                status
+                    .metadata_mut()
+                    .insert(zktx_proto::status::FIELD, value);
             }
         }
         status
     }
 }
 
-/// The canonical upper-case name of a gRPC code.
-pub fn grpc_code_name(code: tonic::Code) -> &'static str {
-    use tonic::Code;
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-    }
-}
-
 impl axum::response::IntoResponse for ApiError {
     fn into_response(self) -> axum::response::Response {
-        let body = crate::rest::ErrorBody {
-            code: self.code_name().to_string(),
-            field: self.field().map(str::to_string),
-            message: self.to_string(),
-            retry_after_secs: self.retry_after_secs(),
-        };
+        let body = self.body();
         let mut response = (self.http_status(), axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs() {
             response.headers_mut().insert(

@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
+use zktx_formats::EnvelopeInputs;
 use zktx_proto::lazy::LazyVerifyBatchRequest;
 use zktx_proto::v1;
-use zktx_prover::EnvelopeInputs;
 
 use crate::error::ApiError;
-use crate::receipt::{Receipt, ReceiptBatch, ReceiptVerdict};
 use crate::service::{ItemResult, Service, Submission, Verification};
 use crate::telemetry::{request_id, RequestLog};
+use zktx_proto::receipt::{to_message, verdict_message};
 
 /// The `zktx.v1.Verifier` service.
 pub struct GrpcApi {
@@ -148,61 +148,11 @@ fn submission(message: Option<v1::ProofSubmission>, field: &str) -> Result<Submi
     })
 }
 
-/// A receipt as a message.
-pub fn receipt_message(r: Receipt) -> v1::Receipt {
-    v1::Receipt {
-        id: r.id,
-        tenant: r.tenant,
-        circuit: r.circuit,
-        key_fingerprint: r.key_fingerprint,
-        statement_digest: r.statement_digest,
-        verdict: verdict_message(r.verdict) as i32,
-        issued_at_ms: r.issued_at_ms,
-        signature: hex::decode(&r.signature).unwrap_or_default(),
-        batch: r.batch.map(|b| v1::ReceiptBatch {
-            size: b.size,
-            index: b.index,
-            path: b
-                .path_hashes()
-                .unwrap_or_default()
-                .iter()
-                .map(|h| h.to_vec())
-                .collect(),
-        }),
-    }
-}
-
-/// A receipt message back as a receipt (for checking it offline).
-pub fn receipt_from_message(m: v1::Receipt) -> Receipt {
-    Receipt {
-        id: m.id,
-        tenant: m.tenant,
-        circuit: m.circuit,
-        key_fingerprint: m.key_fingerprint,
-        statement_digest: m.statement_digest,
-        verdict: if m.verdict == v1::Verdict::Valid as i32 {
-            ReceiptVerdict::Valid
-        } else {
-            ReceiptVerdict::Invalid
-        },
-        issued_at_ms: m.issued_at_ms,
-        signature: hex::encode(m.signature),
-        batch: m.batch.map(|b| ReceiptBatch::new(b.size, b.index, b.path)),
-    }
-}
-
-fn verdict_message(v: ReceiptVerdict) -> v1::Verdict {
-    match v {
-        ReceiptVerdict::Valid => v1::Verdict::Valid,
-        ReceiptVerdict::Invalid => v1::Verdict::Invalid,
-    }
-}
-
 fn verify_response(v: Verification) -> v1::VerifyResponse {
     v1::VerifyResponse {
         verdict: verdict_message(v.verdict) as i32,
         reason: v.reason,
-        receipt: Some(receipt_message(v.receipt)),
+        receipt: Some(to_message(v.receipt)),
         replayed: v.replayed,
     }
 }
@@ -215,6 +165,7 @@ fn item_result(result: ItemResult) -> v1::ItemResult {
                 code: e.code_name().to_string(),
                 field: e.field().unwrap_or_default().to_string(),
                 message: e.to_string(),
+                reason: e.reason().map_or("", |r| r.name()).to_string(),
             }),
         }),
     }
@@ -344,7 +295,7 @@ impl v1::verifier_server::Verifier for GrpcApi {
         let mut log = self.log("grpc.GetReceipt", &request);
         let result = self.admitted(&request, &mut log).and_then(|ctx| {
             let id = request.into_inner().id;
-            self.service.receipt(&ctx.tenant, &id).map(receipt_message)
+            self.service.receipt(&ctx.tenant, &id).map(to_message)
         });
         respond(log, result)
     }

@@ -2,10 +2,9 @@
 //! refused with errors that name the field and the kind of fault, never the
 //! value.
 //!
-//! - **Objects only.** serde's derive accepts a JSON array for a struct
-//!   (`[fingerprint, [a, b, k, context], proof]`); [`object_only!`] writes
-//!   a `Deserialize` that takes a JSON object and nothing else, refusing
-//!   unknown, duplicate and missing fields.
+//! - **Objects only.** The API's request bodies take a JSON object and
+//!   nothing else, refusing unknown, duplicate and missing fields
+//!   (`zktx_proto::object_only!`, which writes their `Deserialize`).
 //! - **No echo.** serde's messages quote what was sent (`invalid type: string
 //!   "…", expected u64`); [`fault`] keeps only what comes from our own types:
 //!   the kind of fault and what was expected, with the field's path from
@@ -19,96 +18,8 @@ use axum::http::{header, HeaderMap};
 use http_body_util::BodyExt;
 
 use crate::error::ApiError;
-
-/// The most bytes one JSON proof submission needs: an honest one is about
-/// 560 (a 64-digit fingerprint, four public inputs, 256 base64 digits of
-/// proof); the bound leaves room for `0x` prefixes and pretty-printing.
-pub const MAX_JSON_SUBMISSION_BYTES: usize = 2048;
-
-/// The largest body a call of `items` submissions needs.
-pub fn max_body_bytes(items: usize) -> usize {
-    items.saturating_mul(MAX_JSON_SUBMISSION_BYTES) + 4096
-}
-
-/// Writes a `Deserialize` for a struct that accepts a JSON object with
-/// exactly its fields (each once), and nothing else: not an array. A struct
-/// that borrows from the input is written `Name<'de>`.
-macro_rules! object_only {
-    ($name:ident $(<$lt:lifetime>)? { $($field:ident : $ty:ty),* $(,)? }) => {
-        impl<'de> serde::Deserialize<'de> for $name $(<$lt>)? {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                const FIELDS: &[&str] = &[$(stringify!($field)),*];
-                struct ObjectVisitor<'v>(std::marker::PhantomData<&'v ()>);
-                impl<'de> serde::de::Visitor<'de> for ObjectVisitor<'de> {
-                    type Value = $name $(<$lt>)?;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        write!(f, "an object with fields {}", $crate::json::field_list(FIELDS))
-                    }
-                    fn visit_map<A: serde::de::MapAccess<'de>>(
-                        self,
-                        mut map: A,
-                    ) -> Result<Self::Value, A::Error> {
-                        use serde::de::Error;
-                        $(let mut $field: Option<$ty> = None;)*
-                        while let Some(index) = map.next_key_seed($crate::json::FieldSeed(FIELDS))? {
-                            let name = FIELDS.get(index).copied();
-                            $(
-                                if name == Some(stringify!($field)) {
-                                    if $field.is_some() {
-                                        return Err(A::Error::duplicate_field(stringify!($field)));
-                                    }
-                                    $field = Some(map.next_value()?);
-                                    continue;
-                                }
-                            )*
-                            return Err(A::Error::custom(format_args!(
-                                "unknown field: expected only {}",
-                                $crate::json::field_list(FIELDS)
-                            )));
-                        }
-                        $(let $field = $field.ok_or_else(|| A::Error::missing_field(stringify!($field)))?;)*
-                        Ok($name { $($field),* })
-                    }
-                }
-                deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
-            }
-        }
-    };
-}
-pub(crate) use object_only;
-
-/// `a`, `b` and `c`: a struct's field names, for messages.
-pub fn field_list(fields: &[&str]) -> String {
-    fields
-        .iter()
-        .map(|f| format!("`{f}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Reads an object key as the index of a known field (or `usize::MAX`),
-/// without allocating and without keeping the caller's text.
-pub struct FieldSeed(pub &'static [&'static str]);
-
-impl<'de> serde::de::DeserializeSeed<'de> for FieldSeed {
-    type Value = usize;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
-        d.deserialize_identifier(self)
-    }
-}
-
-impl serde::de::Visitor<'_> for FieldSeed {
-    type Value = usize;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a field name")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<usize, E> {
-        Ok(self.0.iter().position(|f| *f == name).unwrap_or(usize::MAX))
-    }
-}
+#[cfg(test)]
+use zktx_proto::{object_only, rest::max_body_bytes};
 
 /// The kind of fault in a JSON error and what was expected, without any of
 /// the text that was sent.

@@ -1,6 +1,6 @@
 //! The REST front end (axum): the same operations as gRPC, in JSON, with
-//! proofs as base64; the OpenAPI document at `/openapi.json` is generated from
-//! the very types the handlers deserialize. Also `/healthz`, `/readyz`, `/metrics`.
+//! proofs as base64. It implements the API crate's REST contract
+//! (`zktx_proto::rest`) and serves its OpenAPI document at `/openapi.json`. Also `/healthz`, `/readyz`, `/metrics`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,71 +12,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{OpenApi, ToSchema};
-use zktx_prover::EnvelopeInputs;
+use zktx_formats::EnvelopeInputs;
+use zktx_proto::rest::{
+    max_body_bytes, RestBatchResponse, RestCircuit, RestItemResult, RestReceiptKey, RestSubmission,
+    RestVerifyResponse,
+};
+use zktx_proto::status::TIMEOUT_HEADER;
 
 use crate::error::ApiError;
-use crate::json::{max_body_bytes, object_only, parse, read_body};
-use crate::receipt::{Receipt, ReceiptVerdict};
-use crate::service::{ItemResult, Service, Submission, UsageReport, Verification};
+use crate::json::{parse, read_body};
+use crate::service::{ItemResult, Service, Submission, Verification};
 use crate::telemetry::{request_id, RequestLog};
-
-/// The header carrying a REST caller's deadline, in milliseconds.
-pub const TIMEOUT_HEADER: &str = "x-zktx-timeout-ms";
-
-/// The statement's public inputs (field elements as 64 hex digits).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RestInputs {
-    /// Commitment to set A.
-    pub commit_a: String,
-    /// Commitment to set B.
-    pub commit_b: String,
-    /// The bound k.
-    pub k: u64,
-    /// The context the proof is bound to.
-    pub context: String,
-}
-
-/// One proof and what it claims.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RestSubmission {
-    /// Hex fingerprint of the verifying key (a proof file's `vk_fingerprint`).
-    pub key_fingerprint: String,
-    /// The public inputs.
-    pub public_inputs: RestInputs,
-    /// Base64 of the 192-byte compressed proof.
-    pub proof: String,
-}
-
-/// Many proofs in one call.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RestBatchRequest {
-    /// The proofs; at most the plan's `max_batch`.
-    pub items: Vec<RestSubmission>,
-}
-
-// Request bodies are JSON objects with exactly these fields (serde's derive
-// would also take arrays): see `crate::json`.
-object_only!(RestInputs {
-    commit_a: String,
-    commit_b: String,
-    k: u64,
-    context: String,
-});
-object_only!(RestSubmission {
-    key_fingerprint: String,
-    public_inputs: RestInputs,
-    proof: String,
-});
-object_only!(RestBatchRequest {
-    items: Vec<RestSubmission>
-});
 
 /// A batch body with its items counted but not parsed: each is a slice of
 /// the body, so counting them allocates nothing per item.
@@ -84,109 +32,9 @@ struct RawBatch<'a> {
     items: Vec<&'a RawValue>,
 }
 
-object_only!(RawBatch<'de> {
+zktx_proto::object_only!(RawBatch<'de> {
     items: Vec<&'de RawValue>
 });
-
-/// The answer for one proof.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct RestVerifyResponse {
-    /// `valid` or `invalid`.
-    pub verdict: ReceiptVerdict,
-    /// Why the proof is invalid; empty when valid.
-    pub reason: String,
-    /// The signed receipt.
-    pub receipt: Receipt,
-    /// True when an earlier receipt for the same valid statement was returned (not metered).
-    pub replayed: bool,
-}
-
-/// An error: the gRPC code name, the offending field and what to do.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// e.g. `INVALID_ARGUMENT`, `RESOURCE_EXHAUSTED`.
-    pub code: String,
-    /// The offending field, for `INVALID_ARGUMENT`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    /// A message a partner can act on.
-    pub message: String,
-    /// Seconds to wait before retrying, when retrying helps.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_after_secs: Option<u64>,
-}
-
-/// One item of a batch: a response or an error.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct RestItemResult {
-    /// Present when the item was verified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<RestVerifyResponse>,
-    /// Present when the item was refused.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorBody>,
-}
-
-/// One result per item, in order.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct RestBatchResponse {
-    /// The results.
-    pub results: Vec<RestItemResult>,
-}
-
-/// A circuit this server verifies.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct RestCircuit {
-    /// The circuit identifier.
-    pub circuit: String,
-    /// Slots per side.
-    pub tier: usize,
-    /// The verifying key's fingerprint.
-    pub key_fingerprint: String,
-    /// R1CS constraints.
-    pub constraints: u64,
-    /// Keys from a development seed: not for production.
-    pub dev_keys: bool,
-    /// Whether the caller's plan allows it.
-    pub allowed: bool,
-}
-
-/// The receipt-signing key.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct RestReceiptKey {
-    /// Always `ed25519`.
-    pub algorithm: String,
-    /// 32 bytes, hex.
-    pub public_key: String,
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "zktx", description = "Verify proofs that two private sets overlap in at most k members."),
-    paths(verify, verify_batch, get_receipt, list_circuits, receipt_key, usage),
-    components(schemas(RestInputs, RestSubmission, RestBatchRequest, RestVerifyResponse, ErrorBody,
-        RestItemResult, RestBatchResponse, RestCircuit, RestReceiptKey, Receipt, ReceiptVerdict, UsageReport)),
-    modifiers(&BearerAuth),
-    security(("api_key" = []))
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
-/// The OpenAPI document.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
-}
 
 /// The REST router over `service`.
 pub fn router(service: Arc<Service>) -> Router {
@@ -197,7 +45,10 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/circuits", get(list_circuits))
         .route("/v1/receipt-key", get(receipt_key))
         .route("/v1/usage", get(usage))
-        .route("/openapi.json", get(|| async { Json(openapi()) }))
+        .route(
+            "/openapi.json",
+            get(|| async { Json(zktx_proto::openapi::document()) }),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -289,29 +140,12 @@ fn item_result(result: ItemResult) -> RestItemResult {
         },
         Err(e) => RestItemResult {
             response: None,
-            error: Some(ErrorBody {
-                code: e.code_name().into(),
-                field: e.field().map(str::to_string),
-                message: e.to_string(),
-                retry_after_secs: e.retry_after_secs(),
-            }),
+            error: Some(e.body()),
         },
     }
 }
 
 /// Verify one proof.
-#[utoipa::path(post, path = "/v1/verify", request_body = RestSubmission,
-    params(("x-zktx-timeout-ms" = Option<u64>, Header, description = "Deadline in milliseconds")),
-    responses(
-        (status = 200, description = "Verified: the verdict is valid or invalid", body = RestVerifyResponse),
-        (status = 400, description = "A field is malformed", body = ErrorBody),
-        (status = 413, description = "The body is larger than one proof needs", body = ErrorBody),
-        (status = 401, description = "No or unknown API key", body = ErrorBody),
-        (status = 403, description = "The plan does not include this circuit", body = ErrorBody),
-        (status = 404, description = "Unknown verifying key", body = ErrorBody),
-        (status = 429, description = "Rate or daily quota exceeded (Retry-After)", body = ErrorBody),
-        (status = 503, description = "Shedding load or shutting down (Retry-After)", body = ErrorBody),
-        (status = 504, description = "Deadline exceeded", body = ErrorBody)))]
 async fn verify(State(service): State<Arc<Service>>, headers: HeaderMap, body: Body) -> Response {
     let mut c = call(&service, "rest.verify", &headers);
     c.log.items = 1;
@@ -329,16 +163,6 @@ async fn verify(State(service): State<Arc<Service>>, headers: HeaderMap, body: B
 }
 
 /// Verify many proofs; one result per item.
-#[utoipa::path(post, path = "/v1/verify/batch", request_body = RestBatchRequest,
-    params(("x-zktx-timeout-ms" = Option<u64>, Header, description = "Deadline in milliseconds")),
-    responses(
-        (status = 200, description = "Per-item results", body = RestBatchResponse),
-        (status = 400, description = "Malformed body or too many items", body = ErrorBody),
-        (status = 413, description = "The body is larger than the plan's largest batch needs", body = ErrorBody),
-        (status = 401, description = "No or unknown API key", body = ErrorBody),
-        (status = 429, description = "Rate or daily quota exceeded (Retry-After)", body = ErrorBody),
-        (status = 503, description = "Shedding load or shutting down (Retry-After)", body = ErrorBody),
-        (status = 504, description = "Deadline exceeded", body = ErrorBody)))]
 async fn verify_batch(
     State(service): State<Arc<Service>>,
     headers: HeaderMap,
@@ -372,9 +196,6 @@ async fn verify_batch(
 }
 
 /// Fetch a receipt this tenant was issued.
-#[utoipa::path(get, path = "/v1/receipts/{id}", params(("id" = String, Path, description = "Receipt id (32 hex digits)")),
-    responses((status = 200, body = Receipt), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_receipt(
     State(service): State<Arc<Service>>,
     headers: HeaderMap,
@@ -386,8 +207,6 @@ async fn get_receipt(
 }
 
 /// The circuits this server verifies.
-#[utoipa::path(get, path = "/v1/circuits",
-    responses((status = 200, body = Vec<RestCircuit>), (status = 401, body = ErrorBody)))]
 async fn list_circuits(State(service): State<Arc<Service>>, headers: HeaderMap) -> Response {
     let c = call(&service, "rest.list_circuits", &headers);
     let result = admitted(&service, c.tenant).map(|tenant| {
@@ -408,7 +227,6 @@ async fn list_circuits(State(service): State<Arc<Service>>, headers: HeaderMap) 
 }
 
 /// The public key that signs receipts (no API key needed).
-#[utoipa::path(get, path = "/v1/receipt-key", security(()), responses((status = 200, body = RestReceiptKey)))]
 async fn receipt_key(State(service): State<Arc<Service>>, headers: HeaderMap) -> Response {
     let c = call(&service, "rest.receipt_key", &headers);
     answer(
@@ -421,8 +239,6 @@ async fn receipt_key(State(service): State<Arc<Service>>, headers: HeaderMap) ->
 }
 
 /// The caller's plan and today's metered proofs.
-#[utoipa::path(get, path = "/v1/usage",
-    responses((status = 200, body = UsageReport), (status = 401, body = ErrorBody)))]
 async fn usage(State(service): State<Arc<Service>>, headers: HeaderMap) -> Response {
     let c = call(&service, "rest.usage", &headers);
     let result = admitted(&service, c.tenant).map(|tenant| service.usage(&tenant));

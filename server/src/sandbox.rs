@@ -1,36 +1,22 @@
 //! Sandbox mode: what `zktx serve` with no arguments needs to be useful at
 //! once, on loopback only: dev keys for the small tiers and a demo tenant
 //! whose API key is kept (mode 0600) in the data directory so it can be
-//! printed again; the store holds only its hash, like any other key.
+//! printed again; the store holds only its hash, like any other key. The
+//! files' names and the tenants' names are `zktx_formats::datadir`'s, the
+//! documented layout that clients started beside the sandbox read.
 
 use std::path::Path;
 
 use zktx_circuits::Tier;
-use zktx_prover::{generate_keys, KeyDir, KeySource};
+use zktx_formats::datadir::{
+    CAPPED_PLAN, CAPPED_TENANT, DEMO_TENANT, LOAD_TENANTS, SANDBOX_SEED, SANDBOX_TIERS,
+};
+use zktx_formats::{DataDir, KeyDir};
+use zktx_prover::{generate_keys, KeySource};
 
 use crate::config::{Plan, ServerConfig, TenantConfig};
 use crate::startup::ServerError;
 use crate::tenants::{hash_api_key, new_api_key};
-
-/// The demo tenant's id.
-pub const DEMO_TENANT: &str = "demo";
-/// The tiers that get dev keys in sandbox mode.
-pub const SANDBOX_TIERS: [usize; 2] = [16, 64];
-/// The public seed of the sandbox's dev keys.
-pub const SANDBOX_SEED: &str = "zktx-sandbox";
-/// Tenants the sandbox provisions for load tests (`load-000`, ...): many
-/// tenants, so that a load run's statements stay fresh work (a tenant's
-/// repeated valid statement is a replay: verified, but answered with its
-/// earlier receipt and not metered).
-pub const LOAD_TENANTS: usize = 512;
-/// The file (in the data directory) with the load tenants' API keys, one per line.
-pub const LOAD_KEYS_FILE: &str = "sandbox-load-api-keys";
-/// The tenant whose daily quota is zero: every new proof it sends is over quota.
-pub const CAPPED_TENANT: &str = "capped";
-/// The file (in the data directory) with the capped tenant's API key.
-pub const CAPPED_KEY_FILE: &str = "sandbox-capped-api-key";
-/// The capped tenant's plan.
-pub const CAPPED_PLAN: &str = "sandbox-capped";
 
 /// Refuses to run a sandbox anywhere but on loopback.
 pub fn check_loopback(config: &ServerConfig) -> Result<(), ServerError> {
@@ -68,17 +54,19 @@ pub fn ensure_demo_tenant(
     if config.tenants.iter().any(|t| t.id == DEMO_TENANT) {
         return Ok(None);
     }
-    let key = keys_in_file(&data_dir.join("sandbox-demo-api-key"), 1)?.remove(0);
+    let key = keys_in_file(&DataDir::new(data_dir).demo_api_key(), 1)?.remove(0);
     add_tenant(config, DEMO_TENANT, "sandbox", &key);
     Ok(Some(key))
 }
 
 /// Adds the load tenants ([`LOAD_TENANTS`], plan `sandbox`, keys in
-/// [`LOAD_KEYS_FILE`]) and the capped tenant (plan [`CAPPED_PLAN`], a daily
-/// quota of zero, key in [`CAPPED_KEY_FILE`]), unless the configuration has them.
+/// [`DataDir::load_api_keys`]) and the capped tenant (plan [`CAPPED_PLAN`], a
+/// daily quota of zero, key in [`DataDir::capped_api_key`]), unless the
+/// configuration has them.
 pub fn ensure_load_tenants(config: &mut ServerConfig, data_dir: &Path) -> Result<(), ServerError> {
+    let data = DataDir::new(data_dir);
     if !config.tenants.iter().any(|t| t.id.starts_with("load-")) {
-        let keys = keys_in_file(&data_dir.join(LOAD_KEYS_FILE), LOAD_TENANTS)?;
+        let keys = keys_in_file(&data.load_api_keys(), LOAD_TENANTS)?;
         for (i, key) in keys.iter().enumerate() {
             add_tenant(config, &format!("load-{i:03}"), "sandbox", key);
         }
@@ -91,7 +79,7 @@ pub fn ensure_load_tenants(config: &mut ServerConfig, data_dir: &Path) -> Result
             max_batch: 1_000,
             tiers: None,
         });
-        let key = keys_in_file(&data_dir.join(CAPPED_KEY_FILE), 1)?.remove(0);
+        let key = keys_in_file(&data.capped_api_key(), 1)?.remove(0);
         add_tenant(config, CAPPED_TENANT, CAPPED_PLAN, &key);
     }
     Ok(())
@@ -114,6 +102,6 @@ fn keys_in_file(path: &Path, count: usize) -> Result<Vec<String>, ServerError> {
         }
     }
     let keys: Vec<String> = (0..count).map(|_| new_api_key()).collect();
-    zktx_prover::write_with_mode(path, keys.join("\n").as_bytes(), 0o600)?;
+    zktx_formats::write_with_mode(path, keys.join("\n").as_bytes(), 0o600)?;
     Ok(keys)
 }

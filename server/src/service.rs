@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use zktx_prover::EnvelopeInputs;
+use zktx_formats::EnvelopeInputs;
 use zktx_verifier::decode::{decode_public_inputs, PROOF_COMPRESSED};
 use zktx_verifier::{
     BatchItem, DecodeError, Invalid, KeyFingerprint, PreparedKeyRegistry, StatementDigest, Verdict,
@@ -22,6 +22,7 @@ use crate::quota::{now_ms, Quotas};
 use crate::receipt::{Receipt, ReceiptVerdict};
 use crate::store::{ReceiptRecord, Store};
 use crate::tenants::{Tenant, Tenants};
+pub use zktx_proto::rest::UsageReport;
 
 /// One proof as a caller submits it (either front end converts to this).
 #[derive(Clone, Debug)]
@@ -63,25 +64,6 @@ pub struct CircuitInfo {
     pub constraints: u64,
     /// Whether the keys come from a development seed.
     pub dev_keys: bool,
-}
-
-/// A tenant's plan and today's metered proofs.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct UsageReport {
-    /// The tenant.
-    pub tenant: String,
-    /// The plan's name.
-    pub plan: String,
-    /// Days since the Unix epoch (UTC).
-    pub utc_day: i64,
-    /// Proofs metered today (durable usage events).
-    pub proofs_today: u64,
-    /// The plan's daily proof quota.
-    pub daily_quota: u64,
-    /// The largest batch per call.
-    pub max_batch: usize,
-    /// Sustained requests per second.
-    pub requests_per_second: u32,
 }
 
 /// The parts the service is built from.

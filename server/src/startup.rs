@@ -9,7 +9,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use zktx_circuits::encoding;
-use zktx_prover::{KeyDir, ProverError};
+use zktx_formats::{DataDir, FormatError, KeyDir};
+use zktx_prover::ProverError;
 use zktx_verifier::{
     BatchConfig, BatchVerifier, CacheConfig, PairingBackend, PreparedKeyRegistry, VerdictCache,
     VerifyError,
@@ -21,7 +22,7 @@ use crate::connections::{self, ConnectionTracker};
 use crate::grpc::GrpcApi;
 use crate::metrics::Metrics;
 use crate::quota::{now_ms, Quotas};
-use crate::receipt::{ReceiptError, ReceiptSigner};
+use crate::receipt::{ReceiptSigner, SignerError};
 use crate::service::{CircuitInfo, Service, ServiceParts};
 use crate::store::{utc_day, Store, StoreError};
 use crate::tenants::Tenants;
@@ -39,6 +40,9 @@ pub enum ServerError {
     /// Keys could not be read or generated.
     #[error("keys: {0}")]
     Keys(#[from] ProverError),
+    /// A key directory or sandbox file could not be read or written.
+    #[error("files: {0}")]
+    Files(#[from] FormatError),
     /// A verifying key did not load.
     #[error("verifying keys: {0}")]
     Verifier(#[from] VerifyError),
@@ -50,7 +54,7 @@ pub enum ServerError {
     Store(#[from] StoreError),
     /// The receipt-signing key could not be loaded.
     #[error(transparent)]
-    Receipt(#[from] ReceiptError),
+    Receipt(#[from] SignerError),
     /// A sandbox precondition failed.
     #[error("sandbox: {0}")]
     Sandbox(String),
@@ -167,10 +171,11 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
     let metrics = Metrics::new();
     let tenants = Tenants::from_config(&config);
     let quotas = Quotas::new(tenants.all());
-    let signer = ReceiptSigner::load_or_create(&config.data_dir.join("receipt-signing.key"))?;
+    let signer =
+        ReceiptSigner::load_or_create(&DataDir::new(&config.data_dir).receipt_signing_key())?;
     let receipt_public_key = signer.public_key_hex();
     let store = Arc::new(Store::open(
-        &config.data_dir.join("zktx.db"),
+        &DataDir::new(&config.data_dir).store(),
         signer,
         quotas.usage_hook(),
     )?);

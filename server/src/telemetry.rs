@@ -13,7 +13,7 @@ use crate::metrics::Metrics;
 /// (arkworks traces every constraint at `info` and below: enabling that costs
 /// minutes per key generation.)
 pub const DEFAULT_FILTER: &str =
-    "warn,zktx=info,zktx_server=info,zktx_prover=info,zktx_verifier=info";
+    "warn,zktx=info,zktx_server=info,zktx_prover=info,zktx_formats=info,zktx_verifier=info";
 
 /// Installs the process's JSON log subscriber (binaries only; filter from
 /// `ZKTX_LOG`, default [`DEFAULT_FILTER`]). Returns an error if one is already installed.

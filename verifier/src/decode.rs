@@ -18,7 +18,7 @@ use ark_serialize::{
 };
 use base64::Engine;
 use zktx_circuits::{encoding, Fr, PublicInputs};
-use zktx_prover::EnvelopeInputs;
+use zktx_formats::EnvelopeInputs;
 
 use crate::{DecodeError, PointError, ProofPoint};
 

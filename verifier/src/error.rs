@@ -1,6 +1,6 @@
 //! Typed verification errors: one variant per way a proof can be bad.
 
-use zktx_prover::ProverError;
+use zktx_formats::FormatError;
 
 /// Which of the proof's three points.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,7 +111,7 @@ pub enum VerifyError {
     },
     /// The keys could not be loaded (missing tier, integrity failure).
     #[error(transparent)]
-    Keys(#[from] ProverError),
+    Keys(#[from] FormatError),
     /// The proof bytes or public inputs do not decode.
     #[error(transparent)]
     Decode(#[from] DecodeError),

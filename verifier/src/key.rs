@@ -3,7 +3,7 @@
 use ark_bls12_381::Bls12_381;
 use ark_groth16::{prepare_verifying_key, PreparedVerifyingKey, VerifyingKey};
 use zktx_circuits::Tier;
-use zktx_prover::{fingerprint::vk_fingerprint, KeyDir};
+use zktx_formats::{fingerprint::vk_fingerprint, KeyDir};
 
 use crate::VerifyError;
 

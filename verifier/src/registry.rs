@@ -2,7 +2,7 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use zktx_prover::KeyDir;
+use zktx_formats::KeyDir;
 
 use crate::{backend::BackendKeys, KeyFingerprint, PreparedKey, VerifyError};
 

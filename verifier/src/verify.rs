@@ -3,7 +3,7 @@
 use ark_bls12_381::Bls12_381;
 use ark_groth16::{Groth16, Proof};
 use zktx_circuits::{encoding, PublicInputs, Tier};
-use zktx_prover::{KeyDir, ProofEnvelope, ENVELOPE_FORMAT, ENVELOPE_VERSION};
+use zktx_formats::{KeyDir, ProofEnvelope, ENVELOPE_FORMAT, ENVELOPE_VERSION};
 
 use crate::{
     decode, BatchItem, Invalid, KeyFingerprint, PreparedKey, PreparedKeyRegistry, Verdict,

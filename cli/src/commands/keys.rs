@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use zktx_circuits::Tier;
-use zktx_prover::{import_keys, KeyDir};
+use zktx_formats::KeyDir;
+use zktx_prover::import_keys;
 
 /// Subcommands of `zktx keys`.
 #[derive(clap::Subcommand)]

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use zktx_circuits::Tier;
+use zktx_formats::{DataDir, KeyDir};
 use zktx_loadtest::client::{Client, Target, Transport};
 use zktx_loadtest::driver::{Driver, Limits, Pace};
 use zktx_loadtest::fixtures::FixtureCache;
@@ -14,7 +15,6 @@ use zktx_loadtest::material::{self, Shape, TenantKeys};
 use zktx_loadtest::mix::Mix;
 use zktx_loadtest::report::Objectives;
 use zktx_loadtest::scenario::{Scenario, Step};
-use zktx_prover::KeyDir;
 
 use crate::exit::{Coded, OBJECTIVES_MISSED};
 
@@ -119,7 +119,8 @@ async fn load(args: Args) -> anyhow::Result<()> {
         .data_dir
         .clone()
         .unwrap_or_else(super::serve::default_data_dir);
-    let keys = KeyDir::new(args.keys.clone().unwrap_or_else(|| data_dir.join("keys")));
+    let data = DataDir::new(&data_dir);
+    let keys = args.keys.clone().map_or_else(|| data.keys(), KeyDir::new);
     let tenants = match &args.api_keys_file {
         Some(file) => TenantKeys::from_file(file, None)?,
         None => TenantKeys::sandbox(&data_dir).context(
@@ -137,7 +138,7 @@ async fn load(args: Args) -> anyhow::Result<()> {
     let cache = FixtureCache::new(
         args.fixtures
             .clone()
-            .unwrap_or_else(|| data_dir.join("loadtest-fixtures")),
+            .unwrap_or_else(|| data.loadtest_fixtures()),
     );
     eprintln!(
         "zktx load: preparing proofs (tier {}, {} statements, cache {})",

@@ -2,7 +2,8 @@
 //!
 //! Synthetic partner sets with known overlaps are committed and proved (false
 //! bounds must be refused), a sandbox server is started as a child process,
-//! every proof and a tampered twin are submitted over gRPC and their verdicts
+//! every proof and a tampered twin are submitted over gRPC (with `zktx-client`,
+//! as a partner would) and their verdicts
 //! checked against the ground truth, every receipt is verified offline, a
 //! short `pilot` load runs with its objectives, and (unless `--no-chaos`) the
 //! chaos runs follow: callers that hang up, then SIGKILL and restart.
@@ -13,18 +14,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use zktx_circuits::Tier;
+use zktx_formats::DataDir;
 use zktx_loadtest::chaos::{self, DisconnectReport};
-use zktx_loadtest::client::{authed, submission, Client, Transport};
+use zktx_loadtest::client::{Client, Transport};
 use zktx_loadtest::driver::Driver;
 use zktx_loadtest::fixtures::FixtureCache;
 use zktx_loadtest::material::{self, Shape, TenantKeys};
 use zktx_loadtest::partners::{self, Attempt};
 use zktx_loadtest::process::{Ready, ServerProcess};
 use zktx_loadtest::scenario::{Scenario, Step};
-use zktx_proto::v1;
-use zktx_prover::KeyDir;
-use zktx_server::grpc::receipt_from_message;
-use zktx_server::receipt::ReceiptVerdict;
+use zktx_proto::receipt::ReceiptVerdict;
 use zktx_verifier::{decode::decode_public_inputs, KeyFingerprint, StatementDigest};
 
 use crate::exit::{Coded, FAILURE};
@@ -81,9 +80,10 @@ async fn pilot(args: Args) -> anyhow::Result<()> {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let work = data_dir.join("pilot").join(format!("run-{stamp}"));
+    let data = DataDir::new(&data_dir);
+    let work = data.pilot_runs().join(format!("run-{stamp}"));
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-    let keys = KeyDir::new(data_dir.join("keys"));
+    let keys = data.keys();
     let mut checks = Vec::new();
 
     step("dev keys (cached)");
@@ -150,7 +150,7 @@ async fn pilot(args: Args) -> anyhow::Result<()> {
     checks.extend(submit_and_check(&ready, &attempts).await?);
 
     step("pilot load");
-    let fixtures = FixtureCache::new(data_dir.join("loadtest-fixtures"));
+    let fixtures = FixtureCache::new(data.loadtest_fixtures());
     let scale = args.load_scale.clamp(0.01, 1.0);
     let mut shape = Scenario::Pilot.shape(args.statements, scale);
     if !args.no_chaos {
@@ -159,7 +159,7 @@ async fn pilot(args: Args) -> anyhow::Result<()> {
     }
     let tenants = TenantKeys::sandbox(server.data_dir())?;
     // The load runs at the smallest sandbox tier: verification costs the same at every tier.
-    let load_tier = Tier::new(zktx_server::sandbox::SANDBOX_TIERS[0])?;
+    let load_tier = Tier::new(zktx_formats::datadir::SANDBOX_TIERS[0])?;
     let material = Arc::new(tokio::task::block_in_place(|| {
         material::build(&fixtures, &keys, load_tier, args.statements, tenants, shape)
     })?);
@@ -301,60 +301,47 @@ fn secs(s: u64) -> Duration {
 /// (the same proof for another statement: must be invalid); checks each
 /// verdict against the ground truth and each receipt offline.
 async fn submit_and_check(ready: &Ready, attempts: &[Attempt]) -> anyhow::Result<Vec<Check>> {
-    let client = Client::connect(ready.target, 1, Transport::Unary, &[]).await?;
-    let key = client
-        .grpc(0)
-        .get_receipt_key(authed(v1::GetReceiptKeyRequest {}, &ready.api_key))
-        .await
-        .context("GetReceiptKey")?
-        .into_inner();
+    let client =
+        zktx_client::Client::builder(format!("http://{}", ready.target.grpc), &ready.api_key)
+            .connect()
+            .await?;
+    let key = client.receipt_key().await.context("GetReceiptKey")?;
     let (mut right, mut wrong, mut receipts_ok, mut receipts_bad) = (0, 0, 0, 0);
     for attempt in attempts {
         let Some(envelope) = &attempt.proof else {
             continue;
         };
-        let honest = zktx_verifier::BatchItem::from_envelope(envelope)?;
+        let honest = zktx_client::Proof::from_envelope(envelope)?;
         let mut tampered = honest.clone();
-        tampered.inputs.k += 1;
-        for (item, expected) in [
+        tampered.public_inputs.k += 1;
+        for (proof, expected) in [
             (honest, ReceiptVerdict::Valid),
             (tampered, ReceiptVerdict::Invalid),
         ] {
-            let request = v1::VerifyRequest {
-                submission: Some(submission(&item)),
-            };
-            let response = client
-                .grpc(0)
-                .verify(authed(request, &ready.api_key))
+            let answer = client
+                .verify(&proof)
                 .await
-                .with_context(|| format!("{}: Verify", attempt.pair))?
-                .into_inner();
-            let verdict = match v1::Verdict::try_from(response.verdict) {
-                Ok(v1::Verdict::Valid) => Some(ReceiptVerdict::Valid),
-                Ok(v1::Verdict::Invalid) => Some(ReceiptVerdict::Invalid),
-                _ => None,
-            };
-            if verdict == Some(expected) {
+                .with_context(|| format!("{}: Verify", attempt.pair))?;
+            if answer.verdict == expected {
                 right += 1;
             } else {
                 wrong += 1;
                 println!(
-                    "WRONG: {} k = {} (overlap {}): expected {expected:?}, got {verdict:?}",
-                    attempt.pair, item.inputs.k, attempt.overlap
+                    "WRONG: {} k = {} (overlap {}): expected {expected:?}, got {:?}",
+                    attempt.pair, proof.public_inputs.k, attempt.overlap, answer.verdict
                 );
             }
             // The receipt: signed by the published key, for this statement, with this verdict.
             let statement = StatementDigest::new(
-                &KeyFingerprint::parse(&item.key)?,
-                &decode_public_inputs(&item.inputs)?,
+                &KeyFingerprint::parse(&proof.key_fingerprint)?,
+                &decode_public_inputs(&proof.public_inputs)?,
             )
             .to_string();
-            let ok = response.receipt.map(receipt_from_message).is_some_and(|r| {
-                r.verify(&key.public_key).is_ok()
-                    && r.statement_digest == statement
-                    && r.verdict == expected
-            });
-            if ok {
+            let receipt = &answer.receipt;
+            if zktx_client::Client::verify_receipt(receipt, &key.public_key).is_ok()
+                && receipt.statement_digest == statement
+                && receipt.verdict == expected
+            {
                 receipts_ok += 1;
             } else {
                 receipts_bad += 1;

@@ -4,7 +4,8 @@ use std::{path::PathBuf, time::Instant};
 
 use anyhow::Context;
 use zktx_circuits::{encoding, Fr};
-use zktx_prover::{prove_envelope, setfiles, write_atomically, KeyDir};
+use zktx_formats::{write_atomically, KeyDir};
+use zktx_prover::{prove_envelope, setfiles};
 
 /// Arguments of `zktx prove`.
 #[derive(clap::Args)]

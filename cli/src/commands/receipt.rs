@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use zktx_server::receipt::Receipt;
+use zktx_proto::receipt::Receipt;
 
 use crate::exit::{Coded, FAILURE};
 
@@ -97,7 +97,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
 fn statement_digest(path: &std::path::Path) -> anyhow::Result<String> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let envelope: zktx_prover::ProofEnvelope = serde_json::from_str(&text)
+    let envelope: zktx_formats::ProofEnvelope = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a proof file", path.display()))?;
     let key = zktx_verifier::KeyFingerprint::parse(&envelope.vk_fingerprint)
         .map_err(|_| anyhow::anyhow!("{}: malformed vk_fingerprint", path.display()))?;

@@ -94,7 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 "api_key": server.sandbox_api_key,
                 "receipt_public_key": server.service().receipt_public_key(),
             });
-            zktx_prover::write_with_mode(path, ready.to_string().as_bytes(), 0o600)?;
+            zktx_formats::write_with_mode(path, ready.to_string().as_bytes(), 0o600)?;
         }
         wait_for_signal().await;
         eprintln!("zktx: shutting down (finishing queued proofs, flushing the store)");

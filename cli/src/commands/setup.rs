@@ -3,7 +3,8 @@
 use std::{path::PathBuf, time::Instant};
 
 use zktx_circuits::Tier;
-use zktx_prover::{generate_keys, KeyDir, KeySource, DEV_KEYS_WARNING, SINGLE_PARTY_WARNING};
+use zktx_formats::{KeyDir, DEV_KEYS_WARNING, SINGLE_PARTY_WARNING};
+use zktx_prover::{generate_keys, KeySource};
 
 /// Arguments of `zktx setup`.
 #[derive(clap::Args)]

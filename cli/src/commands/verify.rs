@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use zktx_prover::KeyDir;
+use zktx_formats::KeyDir;
 use zktx_verifier::{verify_file_bytes, VerifyError};
 
 use crate::exit::{Coded, FAILURE, KEYS};

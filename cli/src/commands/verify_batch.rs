@@ -2,7 +2,7 @@
 
 use std::{path::PathBuf, sync::Arc, time::Instant};
 
-use zktx_prover::{KeyDir, ProofEnvelope};
+use zktx_formats::{KeyDir, ProofEnvelope};
 use zktx_verifier::{
     parse_envelope, BatchConfig, BatchItem, BatchVerifier, KeyFingerprint, PairingBackend,
     PreparedKeyRegistry,

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use zktx_circuits::Tier;
+use zktx_formats::KeyDir;
 use zktx_loadtest::client::{Client, Target, Transport};
 use zktx_loadtest::driver::{Driver, Limits, Pace};
 use zktx_loadtest::fixtures::FixtureCache;
 use zktx_loadtest::material::{self, Shape, TenantKeys};
 use zktx_loadtest::mix::Mix;
 use zktx_loadtest::report::Objectives;
-use zktx_prover::{generate_keys, KeyDir, KeySource};
+use zktx_prover::{generate_keys, KeySource};
 use zktx_server::config::{Plan, ServerConfig, TenantConfig};
 use zktx_server::tenants::{hash_api_key, new_api_key};
 

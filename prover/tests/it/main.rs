@@ -5,7 +5,10 @@ use ark_groth16::{prepare_verifying_key, Groth16};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zktx_circuits::{CircuitError, Fr, PublicInputs, SetOpening, Tier};
-use zktx_prover::{generate_keys, prove, prove_envelope, KeyDir, KeySource, ProverError};
+use zktx_formats::{FormatError, KeyDir};
+use zktx_prover::{generate_keys, prove, prove_envelope, KeySource, ProverError};
+
+mod keydir;
 
 fn sets(tier: Tier) -> (SetOpening, SetOpening) {
     let mut rng = ChaCha20Rng::seed_from_u64(3);
@@ -64,7 +67,10 @@ fn false_statements_are_refused_before_proving() {
     ));
     let err = prove_envelope(&keys, &a, &b, 2, Fr::from(0u64), &mut rng).unwrap_err();
     assert!(
-        matches!(err, ProverError::KeysMissing { tier: 4, .. }),
+        matches!(
+            err,
+            ProverError::Format(FormatError::KeysMissing { tier: 4, .. })
+        ),
         "{err}"
     );
     keys.write(&generate_keys(tier, &KeySource::DevSeed("it".into())).unwrap())

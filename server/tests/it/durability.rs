@@ -1,7 +1,7 @@
 //! Restarts keep receipts and quota state.
 
+use zktx_proto::receipt;
 use zktx_proto::v1;
-use zktx_server::grpc::receipt_from_message;
 
 use crate::harness::{authed, fixture, submission, with_k, TestServer};
 
@@ -23,7 +23,7 @@ async fn a_restart_keeps_every_receipt_and_the_daily_count() {
             .await
             .unwrap()
             .into_inner();
-        receipts.push(receipt_from_message(response.receipt.unwrap()));
+        receipts.push(receipt::from_message(response.receipt.unwrap()));
     }
     let public_key = t.server().service().receipt_public_key();
     let t = t.restart().await;
@@ -45,7 +45,7 @@ async fn a_restart_keeps_every_receipt_and_the_daily_count() {
             .await
             .unwrap()
             .into_inner();
-        let fetched = receipt_from_message(fetched);
+        let fetched = receipt::from_message(fetched);
         assert_eq!(&fetched, receipt);
         fetched.verify(&public_key).unwrap();
     }

@@ -1,12 +1,12 @@
 //! gRPC: verdicts, receipts, replays, batches, streams, listing, health, reflection.
 
 use tokio_stream::StreamExt;
+use zktx_proto::receipt;
 use zktx_proto::v1;
-use zktx_server::grpc::receipt_from_message;
 
 use crate::harness::{authed, fixture, submission, with_k, TestServer};
 
-fn verify_request(envelope: &zktx_prover::ProofEnvelope) -> v1::VerifyRequest {
+fn verify_request(envelope: &zktx_formats::ProofEnvelope) -> v1::VerifyRequest {
     v1::VerifyRequest {
         submission: Some(submission(envelope)),
     }
@@ -24,7 +24,7 @@ async fn a_valid_proof_gets_a_signed_receipt_that_checks_offline() {
         .into_inner();
     assert_eq!(response.verdict, v1::Verdict::Valid as i32);
     assert!(!response.replayed);
-    let receipt = receipt_from_message(response.receipt.unwrap());
+    let receipt = receipt::from_message(response.receipt.unwrap());
     assert_eq!(receipt.tenant, "open");
     assert_eq!(receipt.key_fingerprint, fixture().proofs[0].vk_fingerprint);
 
@@ -46,7 +46,7 @@ async fn a_valid_proof_gets_a_signed_receipt_that_checks_offline() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(receipt_from_message(fetched), receipt);
+    assert_eq!(receipt::from_message(fetched), receipt);
     // Another tenant cannot see it.
     let other = client
         .get_receipt(authed(
@@ -187,7 +187,7 @@ async fn a_mixed_batch_gets_one_result_per_item_in_order() {
     let receipts: Vec<_> = results
         .into_iter()
         .filter_map(|r| match r.outcome.unwrap() {
-            Outcome::Response(v) => Some(receipt_from_message(v.receipt.unwrap())),
+            Outcome::Response(v) => Some(receipt::from_message(v.receipt.unwrap())),
             Outcome::Error(_) => None,
         })
         .collect();

@@ -1,6 +1,6 @@
 //! REST mirrors gRPC: verdicts, batches, receipts, circuits, probes, metrics.
 
-use zktx_server::receipt::Receipt;
+use zktx_proto::receipt::Receipt;
 
 use crate::harness::{fixture, rest_body, with_k, TestServer};
 

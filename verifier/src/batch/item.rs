@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use zktx_circuits::Fr;
-use zktx_prover::{EnvelopeInputs, ProofEnvelope};
+use zktx_formats::{EnvelopeInputs, ProofEnvelope};
 
 use crate::{
     decode, DecodeError, Invalid, KeyFingerprint, PreparedKeyRegistry, RegisteredKey,

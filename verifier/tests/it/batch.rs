@@ -10,7 +10,8 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zktx_circuits::{Fr, SetOpening, Tier};
-use zktx_prover::{generate_keys, prove_envelope, KeyDir, KeySource};
+use zktx_formats::KeyDir;
+use zktx_prover::{generate_keys, prove_envelope, KeySource};
 use zktx_verifier::{
     decode, verify_item, verify_single, BatchConfig, BatchItem, BatchVerifier, Invalid,
     KeyFingerprint, PairingBackend, PreparedKey, PreparedKeyRegistry, StatementDigest, Verdict,

@@ -13,7 +13,8 @@ use base64::Engine;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zktx_circuits::{encoding, Fr, SetOpening, Tier};
-use zktx_prover::{generate_keys, prove_envelope, KeyDir, KeySource, ProofEnvelope};
+use zktx_formats::{KeyDir, ProofEnvelope};
+use zktx_prover::{generate_keys, prove_envelope, KeySource};
 use zktx_verifier::{verify_file_bytes, DecodeError, PointError, ProofPoint, VerifyError};
 
 struct Fixture {

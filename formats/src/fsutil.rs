@@ -2,16 +2,16 @@
 
 use std::{fs, io::Write, path::Path};
 
-use crate::ProverError;
+use crate::FormatError;
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so readers
 /// never see a half-written file.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), FormatError> {
     write_with_mode(path, bytes, 0o644)
 }
 
 /// Like [`write_atomically`] with an explicit Unix permission mode.
-pub fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), ProverError> {
+pub fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FormatError> {
     use std::os::unix::fs::OpenOptionsExt;
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
@@ -28,6 +28,6 @@ pub fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Prove
     })();
     result.map_err(|e| {
         let _ = fs::remove_file(&tmp);
-        ProverError::io(path, e)
+        FormatError::io(path, e)
     })
 }

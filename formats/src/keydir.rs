@@ -23,14 +23,32 @@ use crate::{
     fingerprint::{sha256_hex, vk_fingerprint},
     fsutil::write_atomically,
     manifest::{KeyManifest, MANIFEST_FORMAT, MANIFEST_VERSION},
-    setup::GeneratedKeys,
-    ProverError,
+    FormatError,
 };
 
-const MANIFEST: &str = "manifest.json";
-const VERIFYING_KEY: &str = "verifying_key.bin";
-const PROVING_KEY: &str = "proving_key.bin";
-const PROVING_KEY_UNCOMPRESSED: &str = "proving_key.uncompressed.bin";
+/// A tier's complete key set: what a key directory's tier holds, in memory.
+#[derive(Clone, Debug)]
+pub struct TierKeys {
+    /// The manifest describing the keys.
+    pub manifest: KeyManifest,
+    /// The proving key.
+    pub proving_key: ProvingKey<Bls12_381>,
+    /// The verifying key.
+    pub verifying_key: VerifyingKey<Bls12_381>,
+    /// The compressed encoding of the proving key (`proving_key.bin`).
+    pub proving_key_bytes: Vec<u8>,
+    /// The uncompressed encoding of the proving key (the fast-loading copy).
+    pub proving_key_uncompressed: Vec<u8>,
+}
+
+/// A tier's manifest, in its tier directory.
+pub const MANIFEST: &str = "manifest.json";
+/// A tier's compressed verifying key, in its tier directory.
+pub const VERIFYING_KEY: &str = "verifying_key.bin";
+/// A tier's compressed proving key, in its tier directory.
+pub const PROVING_KEY: &str = "proving_key.bin";
+/// A tier's uncompressed proving key (the fast-loading copy), in its tier directory.
+pub const PROVING_KEY_UNCOMPRESSED: &str = "proving_key.uncompressed.bin";
 
 /// A directory of keys for one or more tiers.
 #[derive(Clone, Debug)]
@@ -56,10 +74,10 @@ impl KeyDir {
 
     /// Writes a tier's keys and manifest (the manifest last, so a tier with a
     /// manifest is complete).
-    pub fn write(&self, keys: &GeneratedKeys) -> Result<PathBuf, ProverError> {
+    pub fn write(&self, keys: &TierKeys) -> Result<PathBuf, FormatError> {
         let tier = Tier::new(keys.manifest.tier)?;
         let dir = self.tier_dir(tier);
-        fs::create_dir_all(&dir).map_err(|e| ProverError::io(&dir, e))?;
+        fs::create_dir_all(&dir).map_err(|e| FormatError::io(&dir, e))?;
         write_atomically(&dir.join(PROVING_KEY), &keys.proving_key_bytes)?;
         write_atomically(
             &dir.join(PROVING_KEY_UNCOMPRESSED),
@@ -74,12 +92,12 @@ impl KeyDir {
         Ok(dir)
     }
 
-    /// Refuses with [`ProverError::WouldOverwrite`] when `tier` already has keys
+    /// Refuses with [`FormatError::WouldOverwrite`] when `tier` already has keys
     /// and `force` is not set: replacing keys makes every proof made with them
     /// stop verifying. Call it before the (slow) setup or import.
-    pub fn ensure_writable(&self, tier: Tier, force: bool) -> Result<(), ProverError> {
+    pub fn ensure_writable(&self, tier: Tier, force: bool) -> Result<(), FormatError> {
         if self.has_tier(tier) && !force {
-            return Err(ProverError::WouldOverwrite {
+            return Err(FormatError::WouldOverwrite {
                 path: self.tier_dir(tier).join(MANIFEST),
             });
         }
@@ -92,8 +110,8 @@ impl KeyDir {
     }
 
     /// The tiers with a manifest, ascending.
-    pub fn tiers(&self) -> Result<Vec<Tier>, ProverError> {
-        let entries = fs::read_dir(&self.root).map_err(|e| ProverError::io(&self.root, e))?;
+    pub fn tiers(&self) -> Result<Vec<Tier>, FormatError> {
+        let entries = fs::read_dir(&self.root).map_err(|e| FormatError::io(&self.root, e))?;
         let mut tiers: Vec<Tier> = entries
             .filter_map(Result::ok)
             .filter_map(|e| e.file_name().to_str()?.strip_prefix("tier-")?.parse().ok())
@@ -105,17 +123,17 @@ impl KeyDir {
     }
 
     /// Reads and checks a tier's manifest.
-    pub fn manifest(&self, tier: Tier) -> Result<KeyManifest, ProverError> {
+    pub fn manifest(&self, tier: Tier) -> Result<KeyManifest, FormatError> {
         let path = self.tier_dir(tier).join(MANIFEST);
         if !path.is_file() {
-            return Err(ProverError::KeysMissing {
+            return Err(FormatError::KeysMissing {
                 dir: self.root.clone(),
                 tier: tier.capacity(),
             });
         }
-        let bytes = fs::read(&path).map_err(|e| ProverError::io(&path, e))?;
+        let bytes = fs::read(&path).map_err(|e| FormatError::io(&path, e))?;
         let manifest: KeyManifest =
-            serde_json::from_slice(&bytes).map_err(|source| ProverError::Json {
+            serde_json::from_slice(&bytes).map_err(|source| FormatError::Json {
                 path: path.clone(),
                 what: "key manifest",
                 source,
@@ -126,7 +144,7 @@ impl KeyDir {
             || manifest.tier != tier.capacity()
             || manifest.circuit_id != expected_id
         {
-            return Err(ProverError::BadFile {
+            return Err(FormatError::BadFile {
                 path,
                 reason: format!("manifest is not a {MANIFEST_FORMAT} v{MANIFEST_VERSION} manifest for {expected_id}"),
             });
@@ -138,22 +156,22 @@ impl KeyDir {
     pub fn verifying_key(
         &self,
         tier: Tier,
-    ) -> Result<(KeyManifest, VerifyingKey<Bls12_381>), ProverError> {
+    ) -> Result<(KeyManifest, VerifyingKey<Bls12_381>), FormatError> {
         let manifest = self.manifest(tier)?;
         let path = self.tier_dir(tier).join(VERIFYING_KEY);
-        let bytes = fs::read(&path).map_err(|e| ProverError::io(&path, e))?;
+        let bytes = fs::read(&path).map_err(|e| FormatError::io(&path, e))?;
         let vk = VerifyingKey::<Bls12_381>::deserialize_with_mode(
             bytes.as_slice(),
             Compress::Yes,
             Validate::Yes,
         )
-        .map_err(|e| ProverError::KeyIntegrity {
+        .map_err(|e| FormatError::KeyIntegrity {
             path: path.clone(),
             reason: format!("not a valid compressed verifying key ({e})"),
         })?;
         let fingerprint = sha256_hex(&bytes);
         if fingerprint != manifest.vk_fingerprint || vk_fingerprint(&vk) != fingerprint {
-            return Err(ProverError::KeyIntegrity {
+            return Err(FormatError::KeyIntegrity {
                 path,
                 reason: format!(
                     "verifying key fingerprint {fingerprint} differs from the manifest's {}",
@@ -162,7 +180,7 @@ impl KeyDir {
             });
         }
         if vk.gamma_abc_g1.len() != manifest.public_inputs + 1 {
-            return Err(ProverError::KeyIntegrity {
+            return Err(FormatError::KeyIntegrity {
                 path,
                 reason: "verifying key has the wrong number of public inputs".into(),
             });
@@ -181,7 +199,7 @@ impl KeyDir {
     pub fn proving_key(
         &self,
         tier: Tier,
-    ) -> Result<(KeyManifest, ProvingKey<Bls12_381>), ProverError> {
+    ) -> Result<(KeyManifest, ProvingKey<Bls12_381>), FormatError> {
         let (manifest, vk) = self.verifying_key(tier)?;
         let dir = self.tier_dir(tier);
         let uncompressed = dir.join(PROVING_KEY_UNCOMPRESSED);
@@ -199,9 +217,9 @@ impl KeyDir {
                 )
             }
         };
-        let bytes = fs::read(&path).map_err(|e| ProverError::io(&path, e))?;
+        let bytes = fs::read(&path).map_err(|e| FormatError::io(&path, e))?;
         if sha256_hex(&bytes) != expected {
-            return Err(ProverError::KeyIntegrity {
+            return Err(FormatError::KeyIntegrity {
                 path,
                 reason: "proving key's SHA-256 differs from the manifest".into(),
             });
@@ -211,83 +229,16 @@ impl KeyDir {
             compress,
             Validate::No,
         )
-        .map_err(|e| ProverError::KeyIntegrity {
+        .map_err(|e| FormatError::KeyIntegrity {
             path: path.clone(),
             reason: format!("not a valid proving key encoding ({e})"),
         })?;
         if pk.vk != vk {
-            return Err(ProverError::KeyIntegrity {
+            return Err(FormatError::KeyIntegrity {
                 path,
                 reason: "proving key embeds a different verifying key".into(),
             });
         }
         Ok((manifest, pk))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::setup::{generate_keys, KeySource};
-
-    #[test]
-    fn round_trip_and_integrity_checks() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = KeyDir::new(dir.path());
-        let tier = Tier::new(2).unwrap();
-        assert!(matches!(
-            store.manifest(tier),
-            Err(ProverError::KeysMissing { .. })
-        ));
-        let keys = generate_keys(tier, &KeySource::DevSeed("x".into())).unwrap();
-        assert!(store.ensure_writable(tier, false).is_ok());
-        store.write(&keys).unwrap();
-        assert!(matches!(
-            store.ensure_writable(tier, false),
-            Err(ProverError::WouldOverwrite { .. })
-        ));
-        assert!(store.ensure_writable(tier, true).is_ok());
-        assert_eq!(store.tiers().unwrap(), vec![tier]);
-        let (manifest, vk) = store.verifying_key(tier).unwrap();
-        assert_eq!(vk, keys.verifying_key);
-        assert_eq!(manifest, keys.manifest);
-        let (_, pk) = store.proving_key(tier).unwrap();
-        assert_eq!(pk.vk, keys.verifying_key);
-
-        // Without the uncompressed copy the compressed key is used.
-        let fast_path = store.tier_dir(tier).join(PROVING_KEY_UNCOMPRESSED);
-        let fast = fs::read(&fast_path).unwrap();
-        fs::remove_file(&fast_path).unwrap();
-        assert_eq!(store.proving_key(tier).unwrap().1.vk, keys.verifying_key);
-
-        // A flipped byte in either proving key file is caught by its hash.
-        let mut tampered = fast.clone();
-        tampered[100] ^= 1;
-        fs::write(&fast_path, &tampered).unwrap();
-        assert!(matches!(
-            store.proving_key(tier),
-            Err(ProverError::KeyIntegrity { .. })
-        ));
-        fs::remove_file(&fast_path).unwrap();
-        let pk_path = store.tier_dir(tier).join(PROVING_KEY);
-        let mut bytes = fs::read(&pk_path).unwrap();
-        bytes[100] ^= 1;
-        fs::write(&pk_path, &bytes).unwrap();
-        assert!(matches!(
-            store.proving_key(tier),
-            Err(ProverError::KeyIntegrity { .. })
-        ));
-
-        // A different (valid) verifying key is caught by its fingerprint.
-        let other = generate_keys(tier, &KeySource::DevSeed("y".into())).unwrap();
-        fs::write(
-            store.tier_dir(tier).join(VERIFYING_KEY),
-            crate::fingerprint::verifying_key_bytes(&other.verifying_key),
-        )
-        .unwrap();
-        assert!(matches!(
-            store.verifying_key(tier),
-            Err(ProverError::KeyIntegrity { .. })
-        ));
     }
 }

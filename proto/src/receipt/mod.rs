@@ -34,10 +34,10 @@
 
 pub mod merkle;
 
-use std::path::Path;
-
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
+
+use crate::v1;
 
 /// The outcome a receipt records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -161,14 +161,6 @@ pub enum ReceiptError {
     /// The signature does not match the receipt's contents under this key.
     #[error("signature does not match: the receipt was altered or signed by another key")]
     BadSignature,
-    /// The signing key file could not be read or written.
-    #[error("receipt signing key {path}: {source}")]
-    KeyFile {
-        /// The key file.
-        path: String,
-        /// The underlying failure.
-        source: std::io::Error,
-    },
 }
 
 impl Receipt {
@@ -220,71 +212,77 @@ impl Receipt {
     }
 }
 
-/// The server's receipt-signing key.
-#[derive(Clone)]
-pub struct ReceiptSigner {
-    key: SigningKey,
+/// Signs `receipts` with `key` as one group: one signature over their
+/// Merkle root, and each receipt's `signature` and `batch` filled in. Nothing
+/// to do for an empty group. This is how a server issues receipts; checking
+/// one needs only [`Receipt::verify`].
+pub fn seal(key: &SigningKey, receipts: &mut [&mut Receipt]) {
+    if receipts.is_empty() {
+        return;
+    }
+    let leaves: Vec<merkle::Hash> = receipts
+        .iter()
+        .map(|r| merkle::leaf_hash(&r.signing_bytes()))
+        .collect();
+    let (root, paths) = merkle::root_and_paths(&leaves);
+    let size = receipts.len() as u64;
+    let signature = hex::encode(key.sign(&batch_signing_bytes(&root, size)).to_bytes());
+    for ((index, receipt), path) in receipts.iter_mut().enumerate().zip(paths) {
+        receipt.signature = signature.clone();
+        receipt.batch = Some(ReceiptBatch::new(size, index as u64, path));
+    }
 }
 
-impl ReceiptSigner {
-    /// Loads the key at `path`, or creates one (mode 0600) if there is none.
-    pub fn load_or_create(path: &Path) -> Result<Self, ReceiptError> {
-        let key_error = |source| ReceiptError::KeyFile {
-            path: path.display().to_string(),
-            source,
-        };
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let seed: [u8; 32] = bytes.try_into().map_err(|_| {
-                    key_error(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "expected 32 bytes",
-                    ))
-                })?;
-                Ok(Self {
-                    key: SigningKey::from_bytes(&seed),
-                })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = SigningKey::generate(&mut rand::rngs::OsRng);
-                zktx_prover::write_with_mode(path, &key.to_bytes(), 0o600)
-                    .map_err(|e| key_error(std::io::Error::other(e.to_string())))?;
-                Ok(Self { key })
-            }
-            Err(e) => Err(key_error(e)),
-        }
+/// A receipt as its gRPC message (the signature and path as raw bytes).
+pub fn to_message(r: Receipt) -> v1::Receipt {
+    v1::Receipt {
+        id: r.id,
+        tenant: r.tenant,
+        circuit: r.circuit,
+        key_fingerprint: r.key_fingerprint,
+        statement_digest: r.statement_digest,
+        verdict: verdict_message(r.verdict) as i32,
+        issued_at_ms: r.issued_at_ms,
+        signature: hex::decode(&r.signature).unwrap_or_default(),
+        batch: r.batch.map(|b| v1::ReceiptBatch {
+            size: b.size,
+            index: b.index,
+            path: b
+                .path_hashes()
+                .unwrap_or_default()
+                .iter()
+                .map(|h| h.to_vec())
+                .collect(),
+        }),
     }
+}
 
-    /// A signer for a given key (tests).
-    pub fn from_seed(seed: [u8; 32]) -> Self {
-        Self {
-            key: SigningKey::from_bytes(&seed),
-        }
+/// A receipt's gRPC message back as a receipt, to check it offline. A
+/// verdict other than `VALID` reads as invalid, so an unknown value can never
+/// pass for a valid verdict.
+pub fn from_message(m: v1::Receipt) -> Receipt {
+    Receipt {
+        id: m.id,
+        tenant: m.tenant,
+        circuit: m.circuit,
+        key_fingerprint: m.key_fingerprint,
+        statement_digest: m.statement_digest,
+        verdict: if m.verdict == v1::Verdict::Valid as i32 {
+            ReceiptVerdict::Valid
+        } else {
+            ReceiptVerdict::Invalid
+        },
+        issued_at_ms: m.issued_at_ms,
+        signature: hex::encode(m.signature),
+        batch: m.batch.map(|b| ReceiptBatch::new(b.size, b.index, b.path)),
     }
+}
 
-    /// The public key, hex.
-    pub fn public_key_hex(&self) -> String {
-        hex::encode(self.key.verifying_key().to_bytes())
-    }
-
-    /// Signs `receipts` as one group: one signature over their Merkle root,
-    /// and each receipt's `signature` and `batch` filled in. Nothing to do
-    /// for an empty group.
-    pub fn seal(&self, receipts: &mut [&mut Receipt]) {
-        if receipts.is_empty() {
-            return;
-        }
-        let leaves: Vec<merkle::Hash> = receipts
-            .iter()
-            .map(|r| merkle::leaf_hash(&r.signing_bytes()))
-            .collect();
-        let (root, paths) = merkle::root_and_paths(&leaves);
-        let size = receipts.len() as u64;
-        let signature = hex::encode(self.key.sign(&batch_signing_bytes(&root, size)).to_bytes());
-        for ((index, receipt), path) in receipts.iter_mut().enumerate().zip(paths) {
-            receipt.signature = signature.clone();
-            receipt.batch = Some(ReceiptBatch::new(size, index as u64, path));
-        }
+/// A verdict as its gRPC enum.
+pub fn verdict_message(v: ReceiptVerdict) -> v1::Verdict {
+    match v {
+        ReceiptVerdict::Valid => v1::Verdict::Valid,
+        ReceiptVerdict::Invalid => v1::Verdict::Invalid,
     }
 }
 
@@ -306,42 +304,50 @@ mod tests {
         }
     }
 
+    fn signing_key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn public_hex(key: &SigningKey) -> String {
+        hex::encode(key.verifying_key().to_bytes())
+    }
+
     /// `n` receipts sealed as one group.
-    fn sealed(signer: &ReceiptSigner, n: usize) -> Vec<Receipt> {
+    fn sealed(signer: &SigningKey, n: usize) -> Vec<Receipt> {
         let mut receipts: Vec<Receipt> = (0..n)
             .map(|i| Receipt {
                 id: format!("{i:032x}"),
                 ..receipt()
             })
             .collect();
-        signer.seal(&mut receipts.iter_mut().collect::<Vec<_>>());
+        seal(signer, &mut receipts.iter_mut().collect::<Vec<_>>());
         receipts
     }
 
     #[test]
     fn a_signed_receipt_verifies_and_any_change_breaks_it() {
-        let signer = ReceiptSigner::from_seed([7; 32]);
+        let signer = signing_key(7);
         let r = sealed(&signer, 1).remove(0);
-        r.verify(&signer.public_key_hex()).unwrap();
+        r.verify(&public_hex(&signer)).unwrap();
 
         let mut flipped = r.clone();
         flipped.verdict = ReceiptVerdict::Invalid;
         assert!(matches!(
-            flipped.verify(&signer.public_key_hex()),
+            flipped.verify(&public_hex(&signer)),
             Err(ReceiptError::BadSignature)
         ));
         let mut other_tenant = r.clone();
         other_tenant.tenant = "acme2".into();
-        assert!(other_tenant.verify(&signer.public_key_hex()).is_err());
-        let other = ReceiptSigner::from_seed([8; 32]);
-        assert!(r.verify(&other.public_key_hex()).is_err());
+        assert!(other_tenant.verify(&public_hex(&signer)).is_err());
+        let other = signing_key(8);
+        assert!(r.verify(&public_hex(&other)).is_err());
         assert!(matches!(r.verify("zz"), Err(ReceiptError::MalformedKey)));
     }
 
     #[test]
     fn every_receipt_of_a_group_verifies_alone_and_none_can_be_moved_or_altered() {
-        let signer = ReceiptSigner::from_seed([7; 32]);
-        let key = signer.public_key_hex();
+        let signer = signing_key(7);
+        let key = public_hex(&signer);
         for n in [1usize, 2, 3, 7, 64, 100] {
             let group = sealed(&signer, n);
             let signature = &group[0].signature;
@@ -394,28 +400,19 @@ mod tests {
 
     #[test]
     fn a_receipt_signed_alone_still_verifies() {
-        let signer = ReceiptSigner::from_seed([7; 32]);
+        let signer = signing_key(7);
         let mut r = receipt();
-        r.signature = hex::encode(signer.key.sign(&r.signing_bytes()).to_bytes());
-        r.verify(&signer.public_key_hex()).unwrap();
+        r.signature = hex::encode(signer.sign(&r.signing_bytes()).to_bytes());
+        r.verify(&public_hex(&signer)).unwrap();
         // Its JSON has no `batch`, as such receipts were issued.
         assert!(!serde_json::to_string(&r).unwrap().contains("batch"));
         let mut altered = r.clone();
         altered.tenant = "other".into();
-        assert!(altered.verify(&signer.public_key_hex()).is_err());
+        assert!(altered.verify(&public_hex(&signer)).is_err());
         // A group's signature does not pass as a lone receipt's.
         let grouped = sealed(&signer, 1).remove(0);
         let mut lone = r.clone();
         lone.signature = grouped.signature;
-        assert!(lone.verify(&signer.public_key_hex()).is_err());
-    }
-
-    #[test]
-    fn the_key_survives_a_reload() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("receipt.key");
-        let first = ReceiptSigner::load_or_create(&path).unwrap();
-        let again = ReceiptSigner::load_or_create(&path).unwrap();
-        assert_eq!(first.public_key_hex(), again.public_key_hex());
+        assert!(lone.verify(&public_hex(&signer)).is_err());
     }
 }
