@@ -15,8 +15,9 @@ use serde::Serialize;
 use zktx_verifier::BatchItem;
 
 use crate::client::{hang_up, Client, Transport};
+use crate::cpu::own_cpu_seconds;
 use crate::mix::{Answer, Kind, Mix};
-use crate::probe::{cpu_utilisation, ServerSample};
+use crate::probe::ServerSample;
 use crate::report::{Recorder, Report};
 
 /// How calls are paced.
@@ -117,6 +118,8 @@ pub struct Driver {
     mix: Mix,
     max_batch: usize,
     seed: u64,
+    /// The direct batch verifier's rate on this machine, if calibrated.
+    direct: Option<f64>,
 }
 
 impl Driver {
@@ -135,7 +138,15 @@ impl Driver {
             mix,
             max_batch,
             seed: 0x5eed,
+            direct: None,
         }
+    }
+
+    /// Reports each run's rate as a ratio to `proofs_per_sec`, the direct
+    /// batch verifier's rate on this machine (see [`crate::calibrate`]).
+    pub fn with_direct_rate(mut self, proofs_per_sec: f64) -> Self {
+        self.direct = Some(proofs_per_sec);
+        self
     }
 
     /// Proofs per call.
@@ -151,6 +162,7 @@ impl Driver {
     pub async fn run(&self, name: &str, pace: Pace, limits: Limits, progress: bool) -> Report {
         let recorder = Arc::new(Recorder::default());
         let before = self.sample().await;
+        let own_before = own_cpu_seconds();
         let bar = progress_bar(progress, name, limits);
         let started = Instant::now();
         let offered = match pace {
@@ -164,12 +176,12 @@ impl Driver {
             }
         };
         let wall = started.elapsed();
+        let own = own_cpu_seconds().zip(own_before).map(|(a, b)| a - b);
         bar.finish_and_clear();
         let after_load = self.sample().await;
         let mut report = recorder.report(name, wall, offered);
-        if let (Some(b), Some(a)) = (before, after_load) {
-            report.server_cpu = Some(cpu_utilisation(&b, &a, wall.as_secs_f64()));
-        }
+        let server = before.as_ref().zip(after_load.as_ref());
+        report.add_costs(server, own, self.direct);
         report.server_before = before;
         report.server_after = self.settled().await.or(after_load);
         report
@@ -193,7 +205,8 @@ impl Driver {
             let due = ((elapsed.as_secs_f64() * rate) as u64 + 1).min(limits.max_calls);
             for i in sent..due {
                 let scheduled = started + Duration::from_secs_f64(i as f64 / rate);
-                let call = self.call(i as usize, limits.call_timeout);
+                // Boxed: the task then moves a pointer, not the call's whole state.
+                let call = Box::pin(self.call(i as usize, limits.call_timeout));
                 let (recorder, bar) = (recorder.clone(), bar.clone());
                 tasks.spawn(async move {
                     let (kind, answers) = call.await;
@@ -340,11 +353,14 @@ impl Driver {
     }
 
     async fn sample(&self) -> Option<ServerSample> {
-        self.client
-            .metrics()
-            .await
-            .ok()
-            .map(|t| ServerSample::parse(&t))
+        // A second try: the server closes a keep-alive connection idle for
+        // its header timeout (10 s), which a run's first sample leaves behind.
+        for _ in 0..2 {
+            if let Ok(text) = self.client.metrics().await {
+                return Some(ServerSample::parse(&text));
+            }
+        }
+        None
     }
 
     /// The server's gauges once its queue is empty (waiting up to 10 s).
@@ -409,6 +425,8 @@ pub struct Ramp {
     pub steps: Vec<RampStep>,
     /// The highest offered rate (proofs per second) that held, if any did.
     pub knee_proofs_per_sec: Option<f64>,
+    /// The knee over the direct batch verifier's rate on this machine.
+    pub knee_ratio_to_direct: Option<f64>,
     /// Why the ramp stopped.
     pub stopped: String,
 }
@@ -457,6 +475,7 @@ impl Driver {
         Ramp {
             steps,
             knee_proofs_per_sec: knee,
+            knee_ratio_to_direct: knee.zip(self.direct).map(|(k, d)| k / d),
             stopped,
         }
     }

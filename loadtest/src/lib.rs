@@ -6,11 +6,15 @@
 //! repeated, oversized, over-quota and abandoned requests. Proof fixtures are
 //! proved once per tier and key and cached on disk. Reports latency
 //! percentiles from an HDR histogram, throughput, answers by status, wrong
-//! answers and server faults, and the server's CPU share (from its metrics);
+//! answers and server faults, the server's CPU share and CPU per proof (from
+//! its metrics), the generator's own CPU per call, and every rate as a ratio
+//! to the direct batch verifier measured on this machine in the same run;
 //! objectives turn into a failing exit. Only loopback targets are accepted.
 
+pub mod calibrate;
 pub mod chaos;
 pub mod client;
+pub mod cpu;
 pub mod driver;
 pub mod fixtures;
 pub mod material;

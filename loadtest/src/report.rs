@@ -10,7 +10,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::mix::{Answer, Kind};
-use crate::probe::ServerSample;
+use crate::probe::{cpu_utilisation, ServerSample};
 
 /// Collects answers and latencies while a run goes on (shared by its tasks).
 pub struct Recorder {
@@ -105,6 +105,10 @@ impl Recorder {
             server_faults: faults,
             error_rate: (wrong + faults) as f64 / proofs.max(1) as f64,
             server_cpu: None,
+            server_cpu_us_per_proof: None,
+            client_cpu_us_per_call: None,
+            direct_proofs_per_sec: None,
+            ratio_to_direct: None,
             server_before: None,
             server_after: None,
         }
@@ -159,6 +163,14 @@ pub struct Report {
     pub error_rate: f64,
     /// The server's CPU use over the run, as a share of the machine.
     pub server_cpu: Option<f64>,
+    /// The server's CPU time per proof sent, in core-microseconds.
+    pub server_cpu_us_per_proof: Option<f64>,
+    /// The load generator's own CPU time per call, in core-microseconds.
+    pub client_cpu_us_per_call: Option<f64>,
+    /// The direct batch verifier's rate on this machine, measured in the same run.
+    pub direct_proofs_per_sec: Option<f64>,
+    /// `verdicts_per_sec` over `direct_proofs_per_sec`.
+    pub ratio_to_direct: Option<f64>,
     /// The server's gauges before the run.
     pub server_before: Option<ServerSample>,
     /// The server's gauges after the run (and after the queue drained).
@@ -166,6 +178,30 @@ pub struct Report {
 }
 
 impl Report {
+    /// Adds what needs more than the answers: the server's CPU between two
+    /// samples of it, the generator's own CPU seconds over the run, and the
+    /// direct batch rate measured on this machine.
+    pub fn add_costs(
+        &mut self,
+        server: Option<(&ServerSample, &ServerSample)>,
+        client_cpu_seconds: Option<f64>,
+        direct_proofs_per_sec: Option<f64>,
+    ) {
+        if let Some((before, after)) = server {
+            self.server_cpu = Some(cpu_utilisation(before, after, self.seconds));
+            let spent = (after.cpu_seconds - before.cpu_seconds).max(0.0);
+            self.server_cpu_us_per_proof =
+                (self.proofs > 0).then(|| spent * 1e6 / self.proofs as f64);
+        }
+        self.client_cpu_us_per_call = client_cpu_seconds
+            .filter(|_| self.calls > 0)
+            .map(|s| s.max(0.0) * 1e6 / self.calls as f64);
+        self.direct_proofs_per_sec = direct_proofs_per_sec.filter(|d| *d > 0.0);
+        self.ratio_to_direct = self
+            .direct_proofs_per_sec
+            .map(|d| self.verdicts_per_sec / d);
+    }
+
     /// Prints the report as a short table.
     pub fn print(&self) {
         println!("\n{}", self.name);
@@ -193,6 +229,19 @@ impl Report {
         );
         if let Some(cpu) = self.server_cpu {
             println!("  server CPU  {:.1}% of the machine", cpu * 100.0);
+        }
+        if let (Some(ratio), Some(direct)) = (self.ratio_to_direct, self.direct_proofs_per_sec) {
+            println!(
+                "  vs direct   {ratio:.2} of the direct batch verifier ({direct:.0} proofs/s on this machine, same run)"
+            );
+        }
+        let per = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
+        if self.client_cpu_us_per_call.is_some() || self.server_cpu_us_per_proof.is_some() {
+            println!(
+                "  CPU cost    client {} core-µs per call, server {} core-µs per proof",
+                per(self.client_cpu_us_per_call),
+                per(self.server_cpu_us_per_proof)
+            );
         }
         if let (Some(before), Some(after)) = (&self.server_before, &self.server_after) {
             println!(
@@ -289,6 +338,30 @@ mod tests {
         // The disconnect's 900 ms is not a latency.
         assert!(report.latency_ms.max < 31.0, "{}", report.latency_ms.max);
         assert_eq!(report.answers["valid"]["valid"], 2);
+    }
+
+    #[test]
+    fn costs_are_per_call_per_proof_and_against_the_direct_rate() {
+        let r = Recorder::default();
+        for _ in 0..4 {
+            r.record(
+                Kind::Valid,
+                Duration::from_millis(1),
+                &[Answer::Valid, Answer::Valid],
+            );
+        }
+        let mut report = r.report("t", Duration::from_secs(2), None);
+        let before = ServerSample::default();
+        let after = ServerSample {
+            cpu_seconds: 0.004,
+            ..before
+        };
+        report.add_costs(Some((&before, &after)), Some(0.0001), Some(16.0));
+        assert!((report.server_cpu_us_per_proof.unwrap() - 500.0).abs() < 1e-9);
+        assert!((report.client_cpu_us_per_call.unwrap() - 25.0).abs() < 1e-9);
+        assert!((report.ratio_to_direct.unwrap() - 0.25).abs() < 1e-12);
+        report.add_costs(None, None, None);
+        assert_eq!(report.ratio_to_direct, None);
     }
 
     #[test]

@@ -1,27 +1,28 @@
-//! A lean gRPC client for unary calls: one HTTP/2 connection (hyper), each
-//! call one `HEADERS` frame and one `DATA` frame that ends the stream.
+//! A lean gRPC client for unary calls: one HTTP/2 connection (the `h2` crate,
+//! which hyper and tonic are built on), each call one `HEADERS` frame and one
+//! `DATA` frame that ends the stream, queued together so that they leave in
+//! one write.
 //!
 //! tonic's client sends the request body as a stream and ends it with a
 //! separate empty `DATA` frame, which on a busy loopback is often flushed on
-//! its own: three writes per call where two frames do. Its channel also
-//! passes every call through a buffer task. When the load generator shares
-//! the server's cores, each of those costs the server CPU; this client keeps
-//! the generator's share small. The wire format is plain gRPC (length-prefixed
+//! its own: three writes per call where one does. Its channel also passes
+//! every call through a buffer task, and hyper's client sends a body from a
+//! task of its own, after the headers have been written. When the load
+//! generator shares the server's cores, each write and wake-up costs the
+//! machine; this client keeps the generator's share small. The wire format is plain gRPC (length-prefixed
 //! protobuf, `grpc-status` in the trailers), so the server cannot tell the
 //! difference.
 
 use std::net::SocketAddr;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http2::SendRequest;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use h2::client::SendRequest;
 use tonic::{Code, Status};
 
 /// One HTTP/2 connection to a gRPC server; cheap to clone (calls share it).
 #[derive(Clone)]
 pub struct UnaryChannel {
-    send: SendRequest<Full<Bytes>>,
+    send: SendRequest<Bytes>,
     authority: String,
 }
 
@@ -37,11 +38,13 @@ impl UnaryChannel {
             .await
             .map_err(|e| unavailable(&e))?;
         tcp.set_nodelay(true).map_err(|e| unavailable(&e))?;
-        let (send, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
-            .handshake(TokioIo::new(tcp))
+        let (send, connection) = h2::client::handshake(tcp)
             .await
             .map_err(|e| unavailable(&e))?;
-        tokio::spawn(connection);
+        tokio::spawn(async move {
+            // The connection ends when every handle is dropped or the peer goes.
+            let _ = connection.await;
+        });
         Ok(Self {
             send,
             authority: addr.to_string(),
@@ -109,6 +112,7 @@ impl UnaryChannel {
         body: Bytes,
         metadata: &[(&'static str, &str)],
     ) -> Result<(Status, Bytes), Status> {
+        let unavailable = |e: h2::Error| Status::unavailable(e.to_string());
         let mut builder = http::Request::post(format!("http://{}{path}", self.authority))
             .header("content-type", "application/grpc")
             .header("te", "trailers");
@@ -116,13 +120,15 @@ impl UnaryChannel {
             builder = builder.header(*name, *value);
         }
         let http_request = builder
-            .body(Full::new(body))
+            .body(())
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        let mut send = self.send.clone();
-        let response = send
-            .send_request(http_request)
-            .await
-            .map_err(|e| Status::unavailable(e.to_string()))?;
+        let mut send = self.send.clone().ready().await.map_err(unavailable)?;
+        // Headers and data are queued in one go: the connection task writes them together.
+        let (response, mut stream) = send
+            .send_request(http_request, false)
+            .map_err(unavailable)?;
+        stream.send_data(body, true).map_err(unavailable)?;
+        let response = response.await.map_err(unavailable)?;
         // Trailers-only: an error status in the headers, no body.
         if let Some(status) = Status::from_header_map(response.headers()) {
             if status.code() != Code::Ok {
@@ -135,15 +141,21 @@ impl UnaryChannel {
                 response.status()
             )));
         }
-        let collected = response
-            .into_body()
-            .collect()
+        let mut body = response.into_body();
+        let mut bytes = BytesMut::new();
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk.map_err(unavailable)?;
+            let _ = body.flow_control().release_capacity(chunk.len());
+            bytes.extend_from_slice(&chunk);
+        }
+        let trailers = body
+            .trailers()
             .await
-            .map_err(|e| Status::unavailable(e.to_string()))?;
-        let trailers = collected.trailers().cloned().unwrap_or_default();
+            .map_err(unavailable)?
+            .unwrap_or_default();
         let status = Status::from_header_map(&trailers)
             .ok_or_else(|| Status::internal("the response has no grpc-status"))?;
-        Ok((status, collected.to_bytes()))
+        Ok((status, bytes.freeze()))
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use zktx_circuits::Tier;
 use zktx_formats::{DataDir, KeyDir};
+use zktx_loadtest::calibrate;
 use zktx_loadtest::client::{Client, Target, Transport};
 use zktx_loadtest::driver::{Driver, Limits, Pace};
 use zktx_loadtest::fixtures::FixtureCache;
@@ -104,12 +105,23 @@ pub struct Args {
     quiet: bool,
 }
 
-/// Runs `zktx load`.
+/// Runs `zktx load`: proofs and the calibration first, on every core; then
+/// the calls, from one thread (see [`super::block_on_current_thread`]).
 pub fn run(args: Args) -> anyhow::Result<()> {
-    super::block_on("zktx-load", load(args))?
+    let prepared = prepare(&args)?;
+    super::block_on_current_thread("zktx-load", load(args, prepared))?
 }
 
-async fn load(args: Args) -> anyhow::Result<()> {
+/// What a run needs before its first call.
+struct Prepared {
+    target: Target,
+    steps: Vec<Step>,
+    transport: Transport,
+    material: Arc<zktx_loadtest::driver::Material>,
+    calibration: calibrate::Calibration,
+}
+
+fn prepare(args: &Args) -> anyhow::Result<Prepared> {
     let (grpc, http) = match &args.ready_file {
         Some(path) => read_ready_file(path)?,
         None => (args.grpc_addr, args.http_addr),
@@ -129,7 +141,7 @@ async fn load(args: Args) -> anyhow::Result<()> {
     };
     let steps = match args.scenario {
         Some(scenario) => scenario.steps(args.scale),
-        None => vec![custom_step(&args)?],
+        None => vec![custom_step(args)?],
     };
     let shape = match args.scenario {
         Some(scenario) => scenario.shape(args.statements, args.scale),
@@ -150,10 +162,28 @@ async fn load(args: Args) -> anyhow::Result<()> {
         Step::Run { transport, .. } => *transport,
         Step::Ramp(_) => Transport::Unary,
     };
-    let material = tokio::task::block_in_place(|| {
-        material::build(&cache, &keys, args.tier, args.statements, tenants, shape)
-    })?;
+    let material = material::build(&cache, &keys, args.tier, args.statements, tenants, shape)?;
     let material = Arc::new(material);
+    // The server is idle: measure what this machine verifies with nothing in the way.
+    let calibration = calibrate::for_material(&keys, &material)?;
+    println!("{}", calibration.describe());
+    Ok(Prepared {
+        target,
+        steps,
+        transport,
+        material,
+        calibration,
+    })
+}
+
+async fn load(args: Args, prepared: Prepared) -> anyhow::Result<()> {
+    let Prepared {
+        target,
+        steps,
+        transport,
+        material,
+        calibration,
+    } = prepared;
     let client =
         Arc::new(Client::connect(target, args.connections, transport, &material.keys).await?);
     let max_batch = client.max_batch(&material.keys[0]).await?;
@@ -180,7 +210,8 @@ async fn load(args: Args) -> anyhow::Result<()> {
                 } else {
                     client.clone()
                 };
-                let driver = Driver::new(client, material.clone(), transport, mix, max_batch);
+                let driver = Driver::new(client, material.clone(), transport, mix, max_batch)
+                    .with_direct_rate(calibration.proofs_per_sec);
                 let report = driver.run(&name, pace, limits, !args.quiet).await;
                 report.print();
                 for miss in objectives.missed(&report) {
@@ -196,7 +227,8 @@ async fn load(args: Args) -> anyhow::Result<()> {
                     Transport::Unary,
                     Mix::valid_only(),
                     max_batch,
-                );
+                )
+                .with_direct_rate(calibration.proofs_per_sec);
                 let ramp = driver.ramp(&plan, !args.quiet).await;
                 for s in &ramp.steps {
                     s.report.print();
@@ -206,8 +238,9 @@ async fn load(args: Args) -> anyhow::Result<()> {
                 match ramp.knee_proofs_per_sec {
                     Some(knee) => {
                         println!(
-                            "knee: {knee:.0} proofs/s held with p99 <= {} ms",
-                            plan.p99_ms
+                            "knee: {knee:.0} proofs/s held with p99 <= {} ms: {:.2} of the direct batch verifier",
+                            plan.p99_ms,
+                            knee / calibration.proofs_per_sec
                         )
                     }
                     None => {
@@ -222,6 +255,7 @@ async fn load(args: Args) -> anyhow::Result<()> {
     if let Some(path) = &args.json {
         let json = serde_json::json!({
             "machine": machine(),
+            "direct": calibration,
             "scenario": args.scenario.map(|s| format!("{s:?}").to_lowercase()),
             "runs": reports,
             "objectives_missed": missed,

@@ -30,3 +30,19 @@ pub fn block_on<F: std::future::Future>(thread_name: &str, future: F) -> anyhow:
         .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?;
     Ok(runtime.block_on(future))
 }
+
+/// Runs `future` on a current-thread tokio runtime: a load generator's calls,
+/// timers and I/O then share one thread and wake no other, which keeps its
+/// CPU per call small beside the server it drives. Blocking work belongs
+/// before it (a current-thread runtime has no `block_in_place`).
+pub fn block_on_current_thread<F: std::future::Future>(
+    thread_name: &str,
+    future: F,
+) -> anyhow::Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name(thread_name)
+        .build()
+        .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?;
+    Ok(runtime.block_on(future))
+}

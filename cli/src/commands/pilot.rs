@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use zktx_circuits::Tier;
 use zktx_formats::DataDir;
+use zktx_loadtest::calibrate;
 use zktx_loadtest::chaos::{self, DisconnectReport};
 use zktx_loadtest::client::{Client, Transport};
 use zktx_loadtest::driver::Driver;
@@ -163,6 +164,8 @@ async fn pilot(args: Args) -> anyhow::Result<()> {
     let material = Arc::new(tokio::task::block_in_place(|| {
         material::build(&fixtures, &keys, load_tier, args.statements, tenants, shape)
     })?);
+    let calibration = tokio::task::block_in_place(|| calibrate::for_material(&keys, &material))?;
+    println!("{}", calibration.describe());
     let client = Arc::new(Client::connect(ready.target, 4, Transport::Unary, &[]).await?);
     let max_batch = client.max_batch(&material.keys[0]).await?;
     let mut reports = Vec::new();
@@ -178,7 +181,8 @@ async fn pilot(args: Args) -> anyhow::Result<()> {
         else {
             continue;
         };
-        let driver = Driver::new(client.clone(), material.clone(), transport, mix, max_batch);
+        let driver = Driver::new(client.clone(), material.clone(), transport, mix, max_batch)
+            .with_direct_rate(calibration.proofs_per_sec);
         let report = driver.run(&name, pace, limits, true).await;
         report.print();
         let missed = objectives.missed(&report);

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use zktx_circuits::Tier;
 use zktx_formats::KeyDir;
+use zktx_loadtest::calibrate;
 use zktx_loadtest::client::{Client, Target, Transport};
 use zktx_loadtest::driver::{Driver, Limits, Pace};
 use zktx_loadtest::fixtures::FixtureCache;
@@ -95,6 +96,16 @@ async fn every_transport_gets_the_whole_mix_answered_as_it_must() {
     // The second build reads the cache instead of proving again.
     assert_eq!(std::fs::read_dir(cache.dir()).unwrap().count(), 1);
 
+    // What this machine verifies directly, for the reports' ratios.
+    let calibration = tokio::task::block_in_place(|| {
+        calibrate::direct_batch_rate(&keys, &material.proofs[0], Duration::from_millis(200))
+    })
+    .unwrap();
+    assert!(calibration.proofs_per_sec > 0.0 && calibration.proofs > 0);
+    let mut tampered = material.proofs[0].clone();
+    tampered[0].inputs.k += 1;
+    assert!(calibrate::direct_batch_rate(&keys, &tampered, Duration::ZERO).is_err());
+
     let mix: Mix =
         "valid=4,invalid=2,malformed=2,garbled=2,repeated=2,oversized=1,over-quota=2,disconnect=1"
             .parse()
@@ -111,7 +122,8 @@ async fn every_transport_gets_the_whole_mix_answered_as_it_must() {
                 .unwrap(),
         );
         assert_eq!(client.max_batch(&load_keys[0]).await.unwrap(), 8);
-        let driver = Driver::new(client, material.clone(), transport, mix.clone(), 8);
+        let driver = Driver::new(client, material.clone(), transport, mix.clone(), 8)
+            .with_direct_rate(calibration.proofs_per_sec);
         let limits = Limits {
             duration: Duration::from_secs(5),
             max_calls: 80,
@@ -126,6 +138,10 @@ async fn every_transport_gets_the_whole_mix_answered_as_it_must() {
             )
             .await;
         assert_eq!(report.calls, 80, "{transport}");
+        // Every run states its costs and its rate against the direct verifier.
+        assert!(report.client_cpu_us_per_call.is_some(), "{transport}");
+        assert!(report.server_cpu_us_per_proof.is_some(), "{transport}");
+        assert!(report.ratio_to_direct.is_some(), "{transport}");
         assert_eq!(report.wrong_answers, 0, "{transport}: {:?}", report.answers);
         assert_eq!(report.server_faults, 0, "{transport}: {:?}", report.answers);
         for kind in [
