@@ -105,25 +105,20 @@ pub async fn kill_and_restart(
         if !replayed {
             *by_tenant.entry(*tenant).or_default() += 1;
         }
-        let request = v1::GetReceiptRequest {
-            id: receipt.id.clone(),
-        };
-        if let Ok(found) = client
-            .grpc(0)
-            .get_receipt(authed(request, &material.keys[*tenant]))
-            .await
-        {
-            present += u64::from(found.into_inner() == *receipt);
+        let tenant_client = client.api(0).with_api_key(material.keys[*tenant].as_str());
+        if let Ok(found) = tenant_client.receipt(&receipt.id).await {
+            present += u64::from(found == zktx_proto::receipt::from_message(receipt.clone()));
         }
     }
     let mut short = 0;
     for (tenant, acknowledged) in by_tenant {
         let usage = client
-            .grpc(0)
-            .get_usage(authed(v1::GetUsageRequest {}, &material.keys[tenant]))
+            .api(0)
+            .with_api_key(material.keys[tenant].as_str())
+            .usage()
             .await
-            .map_err(|s| LoadError::Server(format!("GetUsage: {}", s.message())))?;
-        short += u64::from(usage.into_inner().proofs_today < acknowledged);
+            .map_err(|e| LoadError::Server(format!("usage: {e}")))?;
+        short += u64::from(usage.proofs_today < acknowledged);
     }
     let failed = *failed.lock().expect("failed");
     Ok((

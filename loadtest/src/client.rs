@@ -6,11 +6,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Channel, Endpoint};
 use zktx_proto::receipt::ReceiptVerdict;
-use zktx_proto::rest::{ErrorBody, RestVerifyResponse};
+use zktx_proto::rest::ErrorBody;
 use zktx_proto::status::grpc_code_name;
 use zktx_proto::v1::{self, verifier_client::VerifierClient};
 use zktx_verifier::BatchItem;
@@ -93,6 +94,8 @@ pub struct Client {
     /// Lean unary connections (one per gRPC connection): unary calls take
     /// two frames and no buffer task, so the generator's CPU stays small.
     unary: Vec<UnaryChannel>,
+    /// `zktx-client` gRPC clients, one per connection: batches, streams.
+    api: Vec<zktx_client::Client>,
     /// Streams by the API key they authenticated with (a stream has one
     /// tenant): one for each key.
     streams: HashMap<String, Vec<StreamConn>>,
@@ -140,11 +143,24 @@ impl Client {
                 unary.push(channel);
             }
         }
+        // Batches and streams as a partner sends them: `zktx-client`, one
+        // connection each, no retries (the generator counts every refusal),
+        // and no splitting (oversized batches are part of the mix).
+        let mut api = Vec::new();
+        for _ in 0..channels.len() {
+            let client = zktx_client::Client::builder(format!("http://{}", target.grpc), "")
+                .retry(zktx_client::RetryPolicy::none())
+                .max_batch(usize::MAX)
+                .timeout(Duration::from_secs(120))
+                .connect()
+                .await
+                .map_err(|e| LoadError::Connect(e.to_string()))?;
+            api.push(client);
+        }
         let mut streams = HashMap::new();
         if transport == Transport::Stream {
             for (i, key) in stream_keys.iter().enumerate() {
-                let channel = channels[i % channels.len()].clone();
-                let conn = StreamConn::open(VerifierClient::new(channel), key).await?;
+                let conn = StreamConn::open(&api[i % api.len()], key);
                 streams.insert(key.clone(), vec![conn]);
             }
         }
@@ -160,11 +176,17 @@ impl Client {
         Ok(Self {
             channels,
             unary,
+            api,
             streams,
             rest,
             http: reqwest::Client::new(),
             base,
         })
+    }
+
+    /// The `zktx-client` gRPC client of connection `n` (modulo their number).
+    pub fn api(&self, n: usize) -> &zktx_client::Client {
+        &self.api[n % self.api.len()]
     }
 
     /// A gRPC client, picked by `n` (calls spread over the connections).
@@ -247,19 +269,10 @@ impl Client {
                 }]
             }
             _ => {
-                let request = v1::VerifyBatchRequest {
-                    items: items.iter().map(submission).collect(),
-                };
-                match self.grpc(n).verify_batch(authed(request, key)).await {
-                    Ok(r) => r
-                        .into_inner()
-                        .results
-                        .into_iter()
-                        .map(item_answer)
-                        .collect(),
-                    Err(status) => {
-                        vec![Answer::Status(grpc_code_name(status.code())); items.len()]
-                    }
+                let proofs: Vec<zktx_client::Proof> = items.iter().map(client_proof).collect();
+                match self.api(n).with_api_key(key).verify_batch(&proofs).await {
+                    Ok(results) => results.into_iter().map(client_answer).collect(),
+                    Err(error) => vec![Answer::Status(error.code.name()); items.len()],
                 }
             }
         }
@@ -315,87 +328,69 @@ impl Client {
     }
 
     async fn rest_one(&self, key: &str, item: &BatchItem) -> Answer {
-        match self
-            .rest
-            .with_api_key(key)
-            .verify(&client_proof(item))
-            .await
-        {
-            Ok(answer) => rest_verdict(&answer),
-            Err(error) => Answer::Status(error.code.name()),
-        }
+        client_answer(
+            self.rest
+                .with_api_key(key)
+                .verify(&client_proof(item))
+                .await,
+        )
     }
 
     async fn rest_batch(&self, key: &str, items: &[BatchItem]) -> Vec<Answer> {
         let proofs: Vec<zktx_client::Proof> = items.iter().map(client_proof).collect();
         match self.rest.with_api_key(key).verify_batch(&proofs).await {
-            Ok(results) => results
-                .into_iter()
-                .map(|r| match r {
-                    Ok(answer) => rest_verdict(&answer),
-                    Err(error) => Answer::Status(error.code.name()),
-                })
-                .collect(),
+            Ok(results) => results.into_iter().map(client_answer).collect(),
             Err(error) => vec![Answer::Status(error.code.name()); items.len()],
         }
     }
 }
 
-/// One `VerifyStream` with its messages matched to answers by sequence number.
+/// One `VerifyStream` (through `zktx-client`) with each proof's answer
+/// handed to the call that sent it.
 struct StreamConn {
-    sender: mpsc::Sender<v1::VerifyStreamRequest>,
-    waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<Answer>>>>,
-    next: std::sync::atomic::AtomicU64,
+    /// The next proof's index and the way into the stream, locked together
+    /// so that indices follow the order in which proofs enter it.
+    sender: tokio::sync::Mutex<(usize, mpsc::Sender<zktx_client::Proof>)>,
+    waiting: Arc<Mutex<HashMap<usize, oneshot::Sender<Answer>>>>,
 }
 
 impl StreamConn {
-    async fn open(mut client: VerifierClient<Channel>, key: &str) -> Result<Self, LoadError> {
+    fn open(client: &zktx_client::Client, key: &str) -> Self {
         let (sender, receiver) = mpsc::channel(1024);
-        let request = authed(tokio_stream::wrappers::ReceiverStream::new(receiver), key);
-        let mut responses = client
-            .verify_stream(request)
-            .await
-            .map_err(|s| LoadError::Server(format!("VerifyStream: {}", s.message())))?
-            .into_inner();
-        let waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<Answer>>>> = Arc::default();
+        let mut answers = client
+            .with_api_key(key)
+            .verify_stream(tokio_stream::wrappers::ReceiverStream::new(receiver));
+        let waiting: Arc<Mutex<HashMap<usize, oneshot::Sender<Answer>>>> = Arc::default();
         let table = waiting.clone();
         tokio::spawn(async move {
-            while let Ok(Some(message)) = responses.message().await {
-                let answer = match message.result {
-                    Some(result) => item_answer(result),
-                    None => Answer::Status("UNKNOWN"),
-                };
-                let slot = table
-                    .lock()
-                    .expect("stream table")
-                    .remove(&message.sequence);
+            while let Some(answer) = answers.next().await {
+                let slot = table.lock().expect("stream table").remove(&answer.index);
                 if let Some(slot) = slot {
-                    let _ = slot.send(answer);
+                    let _ = slot.send(client_answer(answer.result));
                 }
             }
             // The stream ended: whoever still waits is answered by dropping their slot.
             table.lock().expect("stream table").clear();
         });
-        Ok(Self {
-            sender,
+        Self {
+            sender: tokio::sync::Mutex::new((0, sender)),
             waiting,
-            next: 0.into(),
-        })
+        }
     }
 
     async fn verify(&self, item: &BatchItem) -> Answer {
-        let sequence = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (slot, answer) = oneshot::channel();
-        self.waiting
-            .lock()
-            .expect("stream table")
-            .insert(sequence, slot);
-        let message = v1::VerifyStreamRequest {
-            sequence,
-            submission: Some(submission(item)),
-        };
-        if self.sender.send(message).await.is_err() {
-            return Answer::Status("UNAVAILABLE");
+        {
+            let mut sender = self.sender.lock().await;
+            let index = sender.0;
+            sender.0 += 1;
+            self.waiting
+                .lock()
+                .expect("stream table")
+                .insert(index, slot);
+            if sender.1.send(client_proof(item)).await.is_err() {
+                return Answer::Status("UNAVAILABLE");
+            }
         }
         answer.await.unwrap_or(Answer::Status("UNAVAILABLE"))
     }
@@ -450,19 +445,14 @@ fn verdict_answer(response: &v1::VerifyResponse) -> Answer {
     }
 }
 
-fn item_answer(result: v1::ItemResult) -> Answer {
-    match result.outcome {
-        Some(v1::item_result::Outcome::Response(r)) => verdict_answer(&r),
-        Some(v1::item_result::Outcome::Error(e)) => Answer::Status(code_named(&e.code)),
-        None => Answer::Status("UNKNOWN"),
-    }
-}
-
-fn rest_verdict(body: &RestVerifyResponse) -> Answer {
-    match body.verdict {
-        ReceiptVerdict::Valid if body.replayed => Answer::Replayed,
-        ReceiptVerdict::Valid => Answer::Valid,
-        ReceiptVerdict::Invalid => Answer::Invalid,
+/// The answer of a `zktx-client` call: a verdict (a replay when an earlier
+/// receipt came back), or the status code's name.
+fn client_answer(result: Result<zktx_client::Verification, zktx_client::Error>) -> Answer {
+    match result {
+        Ok(v) if v.verdict == ReceiptVerdict::Valid && v.replayed => Answer::Replayed,
+        Ok(v) if v.verdict == ReceiptVerdict::Valid => Answer::Valid,
+        Ok(_) => Answer::Invalid,
+        Err(error) => Answer::Status(error.code.name()),
     }
 }
 

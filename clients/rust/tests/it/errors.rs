@@ -66,7 +66,7 @@ async fn a_spent_quota_is_not_retried_and_a_rate_limit_is() {
     let t = TestServer::start().await;
     for protocol in PROTOCOLS {
         // The default policy retries, but not a spent daily quota: one call.
-        let capped = Client::builder(t.address(protocol), api_key("capped"))
+        let capped = Client::builder(t.address(protocol), t.capped_key())
             .protocol(protocol)
             .connect()
             .await

@@ -1,6 +1,7 @@
-//! The client against a real server started by each test (tier 4 dev keys,
-//! loopback, its store in a temporary directory): every method on both
-//! transports, each error code, retries and deadlines, receipts offline.
+//! The client against a real sandbox server started by each test (loopback,
+//! dev keys, the sandbox's tenants, its store in a temporary directory), with
+//! tier 4 keys and test tenants added: every method on both transports, each
+//! error code, retries and deadlines, receipts offline.
 
 mod errors;
 mod example;
@@ -40,6 +41,8 @@ pub fn fixture() -> &'static Fixture {
         let tier = Tier::new(4).unwrap();
         keys.write(&generate_keys(tier, &KeySource::DevSeed("client-it".into())).unwrap())
             .unwrap();
+        // The sandbox's own tiers, made once here rather than by each server.
+        zktx_server::sandbox::ensure_dev_keys(&keys).unwrap();
         let mut rng = ChaCha20Rng::seed_from_u64(5);
         let a = SetOpening::with_random_salt(tier, [11, 12, 13], &mut rng).unwrap();
         let b = SetOpening::with_random_salt(tier, [13, 14], &mut rng).unwrap();
@@ -59,16 +62,17 @@ pub fn proof(i: usize) -> Proof {
     Proof::from_envelope(&fixture().envelopes[i]).unwrap()
 }
 
-/// The tenants of a test server: `open` (room for everything), `capped`
-/// (a daily quota of zero), `slow` (one request a second) and `narrow` (a
-/// plan without tier 4).
-pub const TENANTS: [&str; 4] = ["open", "capped", "slow", "narrow"];
+/// The test's own tenants, beside the sandbox's: `open` (room for
+/// everything, batches of 8), `slow` (one request a second) and `narrow` (a
+/// plan without tier 4). The sandbox's `capped` tenant (a daily quota of zero)
+/// is called with the key its data directory holds (see [`capped_key`]).
+pub const TENANTS: [&str; 3] = ["open", "slow", "narrow"];
 
 /// A running server and its tenants' API keys.
 pub struct TestServer {
     /// The server.
     pub server: RunningServer,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
 }
 
 fn plan(
@@ -91,6 +95,15 @@ pub fn api_key(id: &str) -> String {
     format!("zk_test_{id}_key")
 }
 
+/// The sandbox's capped tenant's key, read as any client beside a sandbox
+/// reads it: from the documented data-directory layout.
+pub fn capped_key(data: &std::path::Path) -> String {
+    let file = zktx_formats::DataDir::new(data).capped_api_key();
+    zktx_formats::datadir::read_api_keys(&file)
+        .unwrap()
+        .remove(0)
+}
+
 /// The configuration of a test server on the given loopback addresses.
 pub fn config(data: &std::path::Path, grpc: SocketAddr, http: SocketAddr) -> ServerConfig {
     let mut config = ServerConfig {
@@ -98,14 +111,12 @@ pub fn config(data: &std::path::Path, grpc: SocketAddr, http: SocketAddr) -> Ser
         keys_dir: Some(fixture().keys.root().to_path_buf()),
         grpc_addr: grpc,
         http_addr: http,
+        sandbox: true,
         ..ServerConfig::default()
     };
     config
         .plans
         .insert("open".into(), plan(100_000, 100_000, 1_000_000, None));
-    config
-        .plans
-        .insert("capped".into(), plan(100_000, 100_000, 0, None));
     config
         .plans
         .insert("slow".into(), plan(1, 1, 1_000_000, None));
@@ -133,10 +144,12 @@ impl TestServer {
         let server = zktx_server::start(config(data.path(), any, any))
             .await
             .unwrap();
-        Self {
-            server,
-            _data: data,
-        }
+        Self { server, data }
+    }
+
+    /// The sandbox's capped tenant's API key.
+    pub fn capped_key(&self) -> String {
+        capped_key(self.data.path())
     }
 
     /// The address a client of `protocol` calls.
