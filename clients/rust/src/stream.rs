@@ -29,10 +29,11 @@ impl Client {
     /// as it is verified (not necessarily in order; [`StreamResult::index`]
     /// says which proof an answer is for).
     ///
-    /// Every proof taken from `proofs` gets exactly one answer: if the
-    /// stream breaks, each proof sent and not yet answered gets the error,
-    /// and no more proofs are taken. Stream answers are not retried; a
-    /// proof answered `UNAVAILABLE` can be sent again.
+    /// Every proof taken from `proofs` gets exactly one answer. Over gRPC,
+    /// if the stream breaks, each proof sent and not yet answered gets the
+    /// error and no more proofs are taken; answers on a stream are not
+    /// retried (a proof answered `UNAVAILABLE` can be sent again). Over REST
+    /// each proof is a [`Client::verify`] call, retried as any.
     pub fn verify_stream<S>(&self, proofs: S) -> Pin<Box<dyn Stream<Item = StreamResult> + Send>>
     where
         S: Stream<Item = Proof> + Send + 'static,
