@@ -44,7 +44,7 @@ use std::time::{Duration, Instant};
 use zktx_benches::proof_items;
 use zktx_circuits::Tier;
 use zktx_formats::KeyDir;
-use zktx_loadtest::client::submission;
+use zktx_loadtest::client::{client_proof, submission};
 use zktx_loadtest::wire::UnaryChannel;
 use zktx_proto::v1;
 use zktx_prover::{generate_keys, KeySource};
@@ -239,15 +239,6 @@ async fn connections(addr: std::net::SocketAddr, max_batch: usize) -> Vec<zktx_c
         clients.push(client);
     }
     clients
-}
-
-/// One proof as the API client sends it.
-fn client_proof(item: &BatchItem) -> zktx_client::Proof {
-    zktx_client::Proof {
-        key_fingerprint: item.key.clone(),
-        public_inputs: item.inputs.clone(),
-        proof: item.proof.clone(),
-    }
 }
 
 /// The unary client: the load generator's lean gRPC client (one HEADERS and

@@ -179,7 +179,12 @@ impl Client {
             api,
             streams,
             rest,
-            http: reqwest::Client::new(),
+            // Idle connections go before the server's keep-alive bound (10 s)
+            // closes them, so a sample after a long run never meets a dead one.
+            http: reqwest::Client::builder()
+                .pool_idle_timeout(zktx_client::REST_POOL_IDLE)
+                .build()
+                .map_err(|e| LoadError::Connect(e.to_string()))?,
             base,
         })
     }
@@ -425,8 +430,8 @@ pub fn submission(item: &BatchItem) -> v1::ProofSubmission {
     }
 }
 
-/// One proof as the API client sends it.
-fn client_proof(item: &BatchItem) -> zktx_client::Proof {
+/// One proof as the API client (`zktx-client`) sends it.
+pub fn client_proof(item: &BatchItem) -> zktx_client::Proof {
     zktx_client::Proof {
         key_fingerprint: item.key.clone(),
         public_inputs: item.inputs.clone(),

@@ -353,14 +353,11 @@ impl Driver {
     }
 
     async fn sample(&self) -> Option<ServerSample> {
-        // A second try: the server closes a keep-alive connection idle for
-        // its header timeout (10 s), which a run's first sample leaves behind.
-        for _ in 0..2 {
-            if let Ok(text) = self.client.metrics().await {
-                return Some(ServerSample::parse(&text));
-            }
-        }
-        None
+        self.client
+            .metrics()
+            .await
+            .ok()
+            .map(|t| ServerSample::parse(&t))
     }
 
     /// The server's gauges once its queue is empty (waiting up to 10 s).

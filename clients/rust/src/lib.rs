@@ -73,6 +73,12 @@ macro_rules! call {
     }};
 }
 
+/// How long an idle REST connection is kept for reuse unless set
+/// ([`ClientBuilder::rest_pool_idle`]): below the server's keep-alive bound
+/// (`limits.header_read_timeout_ms`, 10 s by default), so a call after a
+/// pause never goes out on a connection the server has closed.
+pub const REST_POOL_IDLE: Duration = Duration::from_secs(5);
+
 /// Which protocol a client speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
@@ -93,9 +99,17 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     max_batch: Option<usize>,
     stream_window: usize,
+    rest_pool_idle: Duration,
 }
 
 impl ClientBuilder {
+    /// How long an idle REST connection is kept for reuse ([`REST_POOL_IDLE`]
+    /// unless set): keep it below the server's keep-alive bound.
+    pub fn rest_pool_idle(mut self, idle: Duration) -> Self {
+        self.rest_pool_idle = idle;
+        self
+    }
+
     /// Speak `protocol` (gRPC unless set).
     pub fn protocol(mut self, protocol: Protocol) -> Self {
         self.protocol = protocol;
@@ -159,6 +173,7 @@ impl ClientBuilder {
                 }
                 let http = reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout)
+                    .pool_idle_timeout(self.rest_pool_idle)
                     .tcp_nodelay(true)
                     .build()
                     .map_err(|e| Error::new(Code::Internal, format!("HTTP client: {e}")))?;
@@ -215,6 +230,7 @@ impl Client {
             retry: RetryPolicy::default(),
             max_batch: None,
             stream_window: 64,
+            rest_pool_idle: REST_POOL_IDLE,
         }
     }
 
