@@ -416,16 +416,12 @@ pub fn authed<T>(message: T, key: &str) -> tonic::Request<T> {
     request
 }
 
-/// The wire form of one proof.
+/// The wire form of one proof (built from the item in place: the lean
+/// unary path does not go through a `zktx_client::Proof` copy first).
 pub fn submission(item: &BatchItem) -> v1::ProofSubmission {
     v1::ProofSubmission {
         key_fingerprint: item.key.clone(),
-        public_inputs: Some(v1::PublicInputs {
-            commit_a: item.inputs.commit_a.clone(),
-            commit_b: item.inputs.commit_b.clone(),
-            k: item.inputs.k,
-            context: item.inputs.context.clone(),
-        }),
+        public_inputs: Some(zktx_client::inputs_message(&item.inputs)),
         proof: item.proof.clone(),
     }
 }

@@ -46,7 +46,7 @@ use tonic::transport::Endpoint;
 use zktx_proto::status::Code;
 
 pub use error::Error;
-pub use proof::Proof;
+pub use proof::{inputs_message, Proof};
 pub use retry::RetryPolicy;
 pub use stream::StreamResult;
 pub use zktx_proto::receipt::{Receipt, ReceiptError, ReceiptVerdict};

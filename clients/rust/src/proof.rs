@@ -57,15 +57,9 @@ impl Proof {
 
     /// The gRPC form.
     pub fn to_message(&self) -> v1::ProofSubmission {
-        let inputs = &self.public_inputs;
         v1::ProofSubmission {
             key_fingerprint: self.key_fingerprint.clone(),
-            public_inputs: Some(v1::PublicInputs {
-                commit_a: inputs.commit_a.clone(),
-                commit_b: inputs.commit_b.clone(),
-                k: inputs.k,
-                context: inputs.context.clone(),
-            }),
+            public_inputs: Some(inputs_message(&self.public_inputs)),
             proof: self.proof.clone(),
         }
     }
@@ -83,6 +77,16 @@ impl Proof {
             },
             proof: base64::engine::general_purpose::STANDARD.encode(&self.proof),
         }
+    }
+}
+
+/// A proof file's public inputs as the gRPC message carries them.
+pub fn inputs_message(inputs: &EnvelopeInputs) -> v1::PublicInputs {
+    v1::PublicInputs {
+        commit_a: inputs.commit_a.clone(),
+        commit_b: inputs.commit_b.clone(),
+        k: inputs.k,
+        context: inputs.context.clone(),
     }
 }
 
