@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_util::StreamExt;
+use http::HeaderValue;
 use tokio::sync::{mpsc, oneshot};
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Channel, Endpoint};
@@ -19,6 +21,9 @@ use zktx_verifier::BatchItem;
 use crate::mix::Answer;
 use crate::wire::{RawCodec, UnaryChannel};
 use crate::LoadError;
+
+/// The gRPC path of `Verify`.
+const VERIFY_PATH: &str = "/zktx.v1.Verifier/Verify";
 
 /// How calls reach the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +99,8 @@ pub struct Client {
     /// Lean unary connections (one per gRPC connection): unary calls take
     /// two frames and no buffer task, so the generator's CPU stays small.
     unary: Vec<UnaryChannel>,
+    /// `Verify`'s URI on the lean connections, parsed once.
+    verify_uri: Option<http::Uri>,
     /// `zktx-client` gRPC clients, one per connection: batches, streams.
     api: Vec<zktx_client::Client>,
     /// Streams by the API key they authenticated with (a stream has one
@@ -143,6 +150,14 @@ impl Client {
                 unary.push(channel);
             }
         }
+        let verify_uri = match unary.first() {
+            Some(channel) => Some(
+                channel
+                    .uri(VERIFY_PATH)
+                    .map_err(|e| LoadError::Connect(e.message().to_string()))?,
+            ),
+            None => None,
+        };
         // Batches and streams as a partner sends them: `zktx-client`, one
         // connection each, no retries (the generator counts every refusal),
         // and no splitting (oversized batches are part of the mix).
@@ -176,6 +191,7 @@ impl Client {
         Ok(Self {
             channels,
             unary,
+            verify_uri,
             api,
             streams,
             rest,
@@ -256,7 +272,7 @@ impl Client {
                         let bearer = format!("Bearer {key}");
                         channel
                             .unary::<_, v1::VerifyResponse>(
-                                "/zktx.v1.Verifier/Verify",
+                                VERIFY_PATH,
                                 &request,
                                 &[("authorization", bearer.as_str())],
                             )
@@ -281,6 +297,34 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// Sends one unary `Verify` call whose request was framed before the run
+    /// ([`verify_frame`]) on lean connection `n`, authorised by `bearer`
+    /// ([`bearer`]): the fast path of valid unary calls, where nothing is
+    /// encoded or formatted per call. Without lean connections (another
+    /// transport) the call is refused as `FAILED_PRECONDITION`.
+    pub async fn verify_framed(&self, n: usize, bearer: &HeaderValue, frame: Bytes) -> Answer {
+        let Some((channel, uri)) = self
+            .unary
+            .get(n % self.unary.len().max(1))
+            .zip(self.verify_uri.as_ref())
+        else {
+            return Answer::Status("FAILED_PRECONDITION");
+        };
+        match channel
+            .unary_framed::<v1::VerifyResponse>(uri, frame, bearer)
+            .await
+        {
+            Ok(response) => verdict_answer(&response),
+            Err(status) => Answer::Status(grpc_code_name(status.code())),
+        }
+    }
+
+    /// Whether unary calls go over lean connections (and so
+    /// [`Client::verify_framed`] can be used).
+    pub fn has_lean_unary(&self) -> bool {
+        !self.unary.is_empty() && self.verify_uri.is_some()
     }
 
     /// Sends `item`'s request cut in half, so that it is not the method's
@@ -414,6 +458,21 @@ pub fn authed<T>(message: T, key: &str) -> tonic::Request<T> {
         request.metadata_mut().insert("authorization", value);
     }
     request
+}
+
+/// `item`'s unary `Verify` request, framed for the lean channel
+/// ([`crate::wire::UnaryChannel::unary_framed`]).
+pub fn verify_frame(item: &BatchItem) -> Result<Bytes, LoadError> {
+    let request = v1::VerifyRequest {
+        submission: Some(submission(item)),
+    };
+    crate::wire::frame(&request).map_err(|status| LoadError::Invalid(status.message().into()))
+}
+
+/// The `authorization` header value for `key` (`Bearer KEY`).
+pub fn bearer(key: &str) -> Result<HeaderValue, LoadError> {
+    HeaderValue::from_str(&format!("Bearer {key}"))
+        .map_err(|_| LoadError::Invalid("an API key is not a valid HTTP header value".into()))
 }
 
 /// The wire form of one proof (built from the item in place: the lean

@@ -97,11 +97,7 @@ pub fn build(
             )
         })
         .collect();
-    Ok(Material::new(
-        tenants.load[..used].to_vec(),
-        proofs,
-        tenants.capped,
-    ))
+    Material::new(tenants.load[..used].to_vec(), proofs, tenants.capped)
 }
 
 #[cfg(test)]

@@ -3,6 +3,15 @@
 //! `DATA` frame that ends the stream, queued together so that they leave in
 //! one write.
 //!
+//! h2 copies a `DATA` frame into its write buffer only when the frame is
+//! shorter than a threshold (256 bytes on a socket with vectored writes, 1 KiB
+//! without); a longer one is kept aside and written with `writev`, and then
+//! nothing more is buffered until that write is done: one system call per
+//! call, however many calls are queued. A `VerifyRequest` is about 470 bytes,
+//! so the channel tells h2 that its socket has no vectored writes
+//! ([`PlainWrites`]): every call queued when the connection task runs leaves
+//! in one `write`.
+//!
 //! tonic's client sends the request body as a stream and ends it with a
 //! separate empty `DATA` frame, which on a busy loopback is often flushed on
 //! its own: three writes per call where one does. Its channel also passes
@@ -13,10 +22,17 @@
 //! protobuf, `grpc-status` in the trailers), so the server cannot tell the
 //! difference.
 
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use h2::client::SendRequest;
+use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, TE};
+use http::Uri;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 use tonic::{Code, Status};
 
 /// One HTTP/2 connection to a gRPC server; cheap to clone (calls share it).
@@ -34,11 +50,11 @@ impl UnaryChannel {
     /// connection is driven by a task on the current runtime.
     pub async fn connect(addr: SocketAddr) -> Result<Self, Status> {
         let unavailable = |e: &dyn std::fmt::Display| Status::unavailable(format!("{addr}: {e}"));
-        let tcp = tokio::net::TcpStream::connect(addr)
+        let tcp = TcpStream::connect(addr)
             .await
             .map_err(|e| unavailable(&e))?;
         tcp.set_nodelay(true).map_err(|e| unavailable(&e))?;
-        let (send, connection) = h2::client::handshake(tcp)
+        let (send, connection) = h2::client::handshake(PlainWrites(tcp))
             .await
             .map_err(|e| unavailable(&e))?;
         tokio::spawn(async move {
@@ -63,15 +79,40 @@ impl UnaryChannel {
         Req: prost::Message,
         Resp: prost::Message + Default,
     {
-        // Encoded straight after its prefix: no copy of the message.
-        let length = request.encoded_len();
-        let mut body = BytesMut::with_capacity(PREFIX + length);
-        put_prefix(&mut body, length)?;
-        request
-            .encode(&mut body)
-            .map_err(|e| Status::internal(e.to_string()))?;
-        let message = one_message(self.send(path, body.freeze(), metadata).await?)?;
+        let head = self.head(path, metadata)?;
+        let message = one_message(self.send(head, frame(request)?).await?)?;
         Resp::decode(message).map_err(|e| Status::internal(format!("malformed response: {e}")))
+    }
+
+    /// Calls the method at `uri` (from [`UnaryChannel::uri`]) with `frame`, a
+    /// request already framed by [`frame`], authorised by `authorization`:
+    /// for a caller that sends the same requests many times, nothing is
+    /// encoded, formatted or parsed per call.
+    pub async fn unary_framed<Resp>(
+        &self,
+        uri: &Uri,
+        frame: Bytes,
+        authorization: &HeaderValue,
+    ) -> Result<Resp, Status>
+    where
+        Resp: prost::Message + Default,
+    {
+        let mut head = http::Request::new(());
+        *head.method_mut() = http::Method::POST;
+        *head.uri_mut() = uri.clone();
+        let headers = head.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        headers.insert(TE, HeaderValue::from_static("trailers"));
+        headers.insert(AUTHORIZATION, authorization.clone());
+        let message = one_message(self.send(head, frame).await?)?;
+        Resp::decode(message).map_err(|e| Status::internal(format!("malformed response: {e}")))
+    }
+
+    /// The URI of the method at `path` on this channel's server.
+    pub fn uri(&self, path: &str) -> Result<Uri, Status> {
+        format!("http://{}{path}", self.authority)
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| Status::invalid_argument(e.to_string()))
     }
 
     /// Calls `path` with `message` sent as it is, whether or not it is valid
@@ -83,7 +124,8 @@ impl UnaryChannel {
         message: &[u8],
         metadata: &[(&'static str, &str)],
     ) -> Result<Bytes, Status> {
-        one_message(self.send(path, framed(&[message])?, metadata).await?)
+        let head = self.head(path, metadata)?;
+        one_message(self.send(head, framed(&[message])?).await?)
     }
 
     /// Calls `path` with `messages`, each sent as it is in one length-prefixed
@@ -96,37 +138,38 @@ impl UnaryChannel {
         messages: &[&[u8]],
         metadata: &[(&'static str, &str)],
     ) -> (Status, Bytes) {
-        let sent = match framed(messages) {
-            Ok(body) => self.send(path, body, metadata).await,
-            Err(status) => Err(status),
+        let sent = match (self.head(path, metadata), framed(messages)) {
+            (Ok(head), Ok(body)) => self.send(head, body).await,
+            (Err(status), _) | (_, Err(status)) => Err(status),
         };
         sent.unwrap_or_else(|status| (status, Bytes::new()))
     }
 
-    /// Sends `body` (gRPC frames) to `path`: the status that ends the call,
-    /// from the headers (trailers-only) or the trailers, and the response's
-    /// bytes; `Err` when there is no gRPC answer at all.
-    async fn send(
+    /// A gRPC request's head for `path` with the `metadata` headers.
+    fn head(
         &self,
         path: &str,
-        body: Bytes,
         metadata: &[(&'static str, &str)],
-    ) -> Result<(Status, Bytes), Status> {
-        let unavailable = |e: h2::Error| Status::unavailable(e.to_string());
-        let mut builder = http::Request::post(format!("http://{}{path}", self.authority))
-            .header("content-type", "application/grpc")
-            .header("te", "trailers");
+    ) -> Result<http::Request<()>, Status> {
+        let mut builder = http::Request::post(self.uri(path)?)
+            .header(CONTENT_TYPE, "application/grpc")
+            .header(TE, "trailers");
         for (name, value) in metadata {
             builder = builder.header(*name, *value);
         }
-        let http_request = builder
+        builder
             .body(())
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+            .map_err(|e| Status::invalid_argument(e.to_string()))
+    }
+
+    /// Sends `head` and `body` (gRPC frames): the status that ends the call,
+    /// from the headers (trailers-only) or the trailers, and the response's
+    /// bytes; `Err` when there is no gRPC answer at all.
+    async fn send(&self, head: http::Request<()>, body: Bytes) -> Result<(Status, Bytes), Status> {
+        let unavailable = |e: h2::Error| Status::unavailable(e.to_string());
         let mut send = self.send.clone().ready().await.map_err(unavailable)?;
         // Headers and data are queued in one go: the connection task writes them together.
-        let (response, mut stream) = send
-            .send_request(http_request, false)
-            .map_err(unavailable)?;
+        let (response, mut stream) = send.send_request(head, false).map_err(unavailable)?;
         stream.send_data(body, true).map_err(unavailable)?;
         let response = response.await.map_err(unavailable)?;
         // Trailers-only: an error status in the headers, no body.
@@ -142,12 +185,27 @@ impl UnaryChannel {
             )));
         }
         let mut body = response.into_body();
-        let mut bytes = BytesMut::new();
+        // A unary answer usually comes in one chunk: kept as it is, not copied.
+        let mut first: Option<Bytes> = None;
+        let mut rest = BytesMut::new();
         while let Some(chunk) = body.data().await {
             let chunk = chunk.map_err(unavailable)?;
             let _ = body.flow_control().release_capacity(chunk.len());
-            bytes.extend_from_slice(&chunk);
+            match &first {
+                None => first = Some(chunk),
+                Some(head) => {
+                    if rest.is_empty() {
+                        rest.extend_from_slice(head);
+                    }
+                    rest.extend_from_slice(&chunk);
+                }
+            }
         }
+        let bytes = if rest.is_empty() {
+            first.unwrap_or_default()
+        } else {
+            rest.freeze()
+        };
         let trailers = body
             .trailers()
             .await
@@ -155,7 +213,44 @@ impl UnaryChannel {
             .unwrap_or_default();
         let status = Status::from_header_map(&trailers)
             .ok_or_else(|| Status::internal("the response has no grpc-status"))?;
-        Ok((status, bytes.freeze()))
+        Ok((status, bytes))
+    }
+}
+
+/// A TCP stream that reports no vectored writes, so that h2 copies frames of
+/// up to 1 KiB into its buffer and writes each batch of queued calls at once
+/// (see the module docs). Reads and writes go to the stream unchanged.
+struct PlainWrites(TcpStream);
+
+impl AsyncRead for PlainWrites {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for PlainWrites {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        false
     }
 }
 
@@ -166,6 +261,18 @@ fn put_prefix(body: &mut BytesMut, length: usize) -> Result<(), Status> {
     body.put_u8(0);
     body.put_u32(length);
     Ok(())
+}
+
+/// `message` encoded as a one-message gRPC request body (its 5-byte prefix,
+/// then the message: encoded in place, no copy).
+pub fn frame<M: prost::Message>(message: &M) -> Result<Bytes, Status> {
+    let length = message.encoded_len();
+    let mut body = BytesMut::with_capacity(PREFIX + length);
+    put_prefix(&mut body, length)?;
+    message
+        .encode(&mut body)
+        .map_err(|e| Status::internal(e.to_string()))?;
+    Ok(body.freeze())
 }
 
 /// `messages` as a request body: each behind its prefix.

@@ -55,8 +55,9 @@ pub struct Args {
     /// The traffic mix, e.g. valid=90,invalid=4,malformed=1,garbled=1,repeated=2,oversized=1,over-quota=1,disconnect=1.
     #[arg(long, default_value = "valid=1", value_name = "MIX")]
     mix: Mix,
-    /// gRPC connections.
-    #[arg(long, default_value_t = 4, value_name = "N")]
+    /// gRPC connections (HTTP/2 multiplexes the calls: one keeps the generator's
+    /// own CPU smallest).
+    #[arg(long, default_value_t = 1, value_name = "N")]
     connections: usize,
     /// The server's gRPC address.
     #[arg(long, default_value = "127.0.0.1:50051", value_name = "ADDR")]
