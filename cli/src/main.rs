@@ -55,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::receipt::Command,
     },
+    /// The admission policy: run its tests, decide an input, print its hash.
+    Policy {
+        #[command(subcommand)]
+        command: commands::policy::Command,
+    },
     /// The sandbox pilot: partner sets, proofs, a server, verdicts, receipts, load, chaos.
     Pilot(commands::pilot::Args),
     /// Drive a local server with load: scenarios pilot, batch, max, or a custom run.
@@ -94,6 +99,7 @@ fn main() -> ExitCode {
         Command::Load(args) => commands::load::run(*args),
         Command::Pilot(args) => commands::pilot::run(args),
         Command::Receipt { command } => commands::receipt::run(command),
+        Command::Policy { command } => commands::policy::run(command),
         Command::Apikey { command } => commands::apikey::run(command),
     };
     exit::finish(result)

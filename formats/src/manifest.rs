@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Where a key pair came from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyOrigin {
     /// Derived from a seed for development: anyone with the seed can forge proofs.

@@ -80,7 +80,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             );
             for tier in keys.tiers()? {
                 let m = keys.manifest(tier)?;
-                let origin = serde_json::to_value(&m.origin)?
+                let origin = serde_json::to_value(m.origin)?
                     .as_str()
                     .unwrap_or("?")
                     .to_owned();

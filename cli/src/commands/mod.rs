@@ -6,6 +6,7 @@ pub mod commit;
 pub mod keys;
 pub mod load;
 pub mod pilot;
+pub mod policy;
 pub mod prove;
 pub mod receipt;
 pub mod serve;

@@ -2,6 +2,7 @@
 //! verify, refuse — and no identifier ever printed.
 
 mod pilot;
+mod policy;
 mod serve;
 
 use std::{

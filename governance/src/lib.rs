@@ -1,0 +1,24 @@
+//! Governance beside the proof path: what regulated partners need around a
+//! verification, kept out of the server so that each part is tested alone.
+//!
+//! - [`policy`]: the admission gate. A Rego bundle (evaluated in process
+//!   by `regorus`) answers, for each request, allow or a list of reasons;
+//!   waivers with an owner and an expiry can lift a named rule; the gate
+//!   fails closed (a missing or unparsable bundle refuses to load, an
+//!   evaluation error or a result of the wrong shape denies). Decisions are
+//!   cached per input, so the gate costs the unary path next to nothing.
+//! - [`profile`]: the deployment profiles (`dev`, `staging`, `prod`) and
+//!   what `prod` refuses at start.
+//!
+//! The server calls these at clear points (admission after authentication,
+//! checks at start); nothing here knows the server. Entries name tenants
+//! and hashes, never set members, public inputs or keys.
+
+pub mod policy;
+pub mod profile;
+
+pub use policy::{
+    Decision, Denial, Method, PolicyBundle, PolicyError, PolicyGate, PolicyInput, Transport,
+    Waiver, WaiverUse,
+};
+pub use profile::{check_start, LoadedKey, Profile, ProfileError};
