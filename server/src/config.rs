@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
+pub use zktx_governance::Profile;
 
 /// Everything `zktx serve` can be told.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -41,6 +42,27 @@ pub struct ServerConfig {
     /// Bounds on connections, streams and idle time.
     #[serde(default)]
     pub limits: Limits,
+    /// The deployment profile: `dev` (the sandbox), `staging` or `prod`
+    /// (no development keys, the policy bundle's hash pinned).
+    #[serde(default)]
+    pub profile: Profile,
+    /// The admission policy bundle.
+    #[serde(default)]
+    pub policy: PolicySettings,
+}
+
+/// Where the admission policy comes from (see `docs/governance.md`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicySettings {
+    /// A bundle directory (`*.rego`, `data.json`, `waivers.json`); absent:
+    /// the bundle built into zktx (`governance/policy`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+    /// The bundle's expected SHA-256 (`zktx policy hash`); required in prod,
+    /// and checked at start in every profile when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned_sha256: Option<String>,
 }
 
 /// What one caller can hold open, and for how long. The README's "Bounds"
@@ -192,6 +214,8 @@ impl Default for ServerConfig {
             plans: default_plans(),
             tenants: Vec::new(),
             limits: Limits::default(),
+            profile: Profile::Dev,
+            policy: PolicySettings::default(),
         }
     }
 }

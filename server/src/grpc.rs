@@ -11,9 +11,11 @@ use zktx_formats::EnvelopeInputs;
 use zktx_proto::lazy::LazyVerifyBatchRequest;
 use zktx_proto::v1;
 
+use crate::admission::Route;
 use crate::error::ApiError;
 use crate::service::{ItemResult, Service, Submission, Verification};
 use crate::telemetry::{request_id, RequestLog};
+use zktx_governance::{Method, Transport};
 use zktx_proto::receipt::{to_message, verdict_message};
 
 /// The `zktx.v1.Verifier` service.
@@ -186,7 +188,12 @@ impl v1::verifier_server::Verifier for GrpcApi {
             let s = submission(request.into_inner().submission, "submission")?;
             let v = self
                 .service
-                .verify_one(&ctx.tenant, s, ctx.deadline)
+                .verify_one(
+                    &ctx.tenant,
+                    s,
+                    ctx.deadline,
+                    Route::single(Transport::Grpc, Method::Verify),
+                )
                 .await?;
             Ok(verify_response(v))
         }
@@ -212,14 +219,19 @@ impl v1::verifier_server::Verifier for GrpcApi {
                     format!("not a valid zktx.v1.ProofSubmission: {error}"),
                 )
             })?;
-            let converted = items
+            let converted: Vec<_> = items
                 .into_iter()
                 .enumerate()
                 .map(|(i, item)| submission(Some(item), &format!("items[{i}]")))
                 .collect();
+            let route = Route {
+                transport: Transport::Grpc,
+                method: Method::Batch,
+                size: converted.len(),
+            };
             let results = self
                 .service
-                .verify_converted(&ctx.tenant, converted, ctx.deadline)
+                .verify_converted(&ctx.tenant, converted, ctx.deadline, route)
                 .await?;
             Ok(v1::VerifyBatchResponse {
                 results: results.into_iter().map(item_result).collect(),
@@ -268,7 +280,10 @@ impl v1::verifier_server::Verifier for GrpcApi {
                 let deadline = ctx.deadline;
                 tokio::spawn(async move {
                     let result = match submission(message.submission, "submission") {
-                        Ok(s) => service.verify_one(&tenant, s, deadline).await,
+                        Ok(s) => {
+                            let route = Route::single(Transport::Grpc, Method::Stream);
+                            service.verify_one(&tenant, s, deadline, route).await
+                        }
                         Err(e) => Err(e),
                     };
                     let code = result.as_ref().map_or_else(|e| e.code_name(), |_| "OK");

@@ -7,6 +7,7 @@
 //! status. [`start`] wires it all and returns a [`RunningServer`].
 #![forbid(unsafe_code)]
 
+pub mod admission;
 pub mod batcher;
 pub mod config;
 pub mod connections;

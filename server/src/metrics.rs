@@ -35,6 +35,12 @@ pub struct Metrics {
     pub connections_evicted: IntCounterVec,
     /// Connections closed after the idle timeout, by listener.
     pub connections_idle_closed: IntCounterVec,
+    /// Admission decisions by outcome (`allowed`, `waived`, `denied`,
+    /// `failed`) and, for denials, the rule (`-` otherwise).
+    pub policy_decisions: IntCounterVec,
+    /// Always 1, labelled with the policy bundle's SHA-256 and version and
+    /// the server's profile: which policy answers.
+    pub policy_info: IntGaugeVec,
     /// CPU seconds this process has used, to 10 ms (the process collector's
     /// counter has whole seconds); refreshed on every scrape.
     pub cpu_seconds: prometheus::Gauge,
@@ -159,7 +165,31 @@ impl Metrics {
             )
             .expect("valid metric"),
         );
+        let policy_decisions = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "policy_decisions_total",
+                    "Admission policy decisions by outcome and (for denials) rule.",
+                ),
+                &["outcome", "rule"],
+            )
+            .expect("valid metric"),
+        );
+        let policy_info = register(
+            &registry,
+            IntGaugeVec::new(
+                Opts::new(
+                    "policy_info",
+                    "The admission policy bundle in force (always 1).",
+                ),
+                &["sha256", "version", "profile"],
+            )
+            .expect("valid metric"),
+        );
         Self {
+            policy_decisions,
+            policy_info,
             cpu_seconds,
             connections_open,
             connections_evicted,

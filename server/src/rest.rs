@@ -21,10 +21,12 @@ use zktx_proto::rest::{
 };
 use zktx_proto::status::TIMEOUT_HEADER;
 
+use crate::admission::Route;
 use crate::error::ApiError;
 use crate::json::{parse, read_body};
 use crate::service::{ItemResult, Service, Submission, Verification};
 use crate::telemetry::{request_id, RequestLog};
+use zktx_governance::{Method, Transport};
 
 /// A batch body with its items counted but not parsed: each is a slice of
 /// the body, so counting them allocates nothing per item.
@@ -154,7 +156,12 @@ async fn verify(State(service): State<Arc<Service>>, headers: HeaderMap, body: B
         let bytes = read_body(&headers, body, max_body_bytes(1)).await?;
         let s = submission(parse::<RestSubmission>(&bytes, "")?, "")?;
         service
-            .verify_one(&tenant, s, c.deadline)
+            .verify_one(
+                &tenant,
+                s,
+                c.deadline,
+                Route::single(Transport::Rest, Method::Verify),
+            )
             .await
             .map(verify_response)
     }
@@ -184,8 +191,13 @@ async fn verify_batch(
             let item = parse::<RestSubmission>(item.get().as_bytes(), &field)?;
             converted.push(submission(item, &format!("{field}.")));
         }
+        let route = Route {
+            transport: Transport::Rest,
+            method: Method::Batch,
+            size: converted.len(),
+        };
         let results = service
-            .verify_converted(&tenant, converted, c.deadline)
+            .verify_converted(&tenant, converted, c.deadline, route)
             .await?;
         Ok(RestBatchResponse {
             results: results.into_iter().map(item_result).collect(),

@@ -14,6 +14,7 @@ use zktx_verifier::{
     VerdictCache, VerdictKey,
 };
 
+use crate::admission::{Admission, Route};
 use crate::batcher::MicroBatcher;
 use crate::error::ApiError;
 use crate::inflight::{share, InFlight, Pending, StatementKey};
@@ -86,6 +87,8 @@ pub struct ServiceParts {
     pub cache: Arc<VerdictCache>,
     /// Metrics.
     pub metrics: Metrics,
+    /// The admission policy gate.
+    pub admission: Admission,
 }
 
 /// The service.
@@ -182,15 +185,21 @@ impl Service {
         }
     }
 
-    /// Verifies one proof.
+    /// The admission policy gate.
+    pub fn admission(&self) -> &Admission {
+        &self.parts.admission
+    }
+
+    /// Verifies one proof that arrived by `route`.
     pub async fn verify_one(
         &self,
         tenant: &Tenant,
         submission: Submission,
         deadline: Option<Instant>,
+        route: Route,
     ) -> ItemResult {
         let mut results = self
-            .verify_many(tenant, vec![submission], deadline, "")
+            .verify_many(tenant, vec![submission], deadline, "", route)
             .await?;
         results.pop().expect("one result per submission")
     }
@@ -223,6 +232,7 @@ impl Service {
         tenant: &Tenant,
         items: Vec<Result<Submission, ApiError>>,
         deadline: Option<Instant>,
+        route: Route,
     ) -> Result<Vec<ItemResult>, ApiError> {
         self.check_batch_size(tenant, items.len(), "items")?;
         let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
@@ -238,7 +248,7 @@ impl Service {
             }
         }
         let verified = self
-            .verify_many(tenant, submissions, deadline, "items")
+            .verify_many(tenant, submissions, deadline, "items", route)
             .await?;
         for (place, result) in places.into_iter().zip(verified) {
             results[place] = Some(result);
@@ -261,6 +271,7 @@ impl Service {
         submissions: Vec<Submission>,
         deadline: Option<Instant>,
         field_prefix: &str,
+        route: Route,
     ) -> Result<Vec<ItemResult>, ApiError> {
         if self.draining.load(Ordering::SeqCst) {
             return Err(ApiError::ShuttingDown);
@@ -286,7 +297,7 @@ impl Service {
         let mut results: Vec<Option<ItemResult>> = vec![None; submissions.len()];
         let mut pending: Vec<(usize, Checked, Option<Receipt>)> = Vec::new();
         for (i, submission) in submissions.into_iter().enumerate() {
-            match self.check(tenant, submission, &item_prefix(i)) {
+            match self.check(tenant, submission, &item_prefix(i), route) {
                 Err(e) => results[i] = Some(Err(e)),
                 Ok(checked) => match self.earlier_receipt(tenant, &checked.statement) {
                     Err(e) => results[i] = Some(Err(e)),
@@ -477,12 +488,14 @@ impl Service {
             .collect())
     }
 
-    /// Field-by-field validation, the plan's circuits, and the statement digest.
+    /// Field-by-field validation, the plan's circuits, the admission policy,
+    /// and the statement digest.
     fn check(
         &self,
         tenant: &Tenant,
         submission: Submission,
         prefix: &str,
+        route: Route,
     ) -> Result<Checked, ApiError> {
         let field = |name: &str| format!("{prefix}{name}");
         let fingerprint = KeyFingerprint::parse(&submission.key_fingerprint)
@@ -516,12 +529,23 @@ impl Service {
                 ),
             ));
         }
+        let circuit = zktx_circuits::encoding::circuit_id(tier);
+        let key = hex::encode(fingerprint.0);
+        self.parts.admission.admit(
+            &self.parts.metrics,
+            tenant,
+            &key,
+            &circuit,
+            tier.capacity(),
+            submission.inputs.k,
+            route,
+        )?;
         Ok(Checked {
             statement: StatementDigest::new(&fingerprint, &public),
             verdict_key: VerdictKey::new(&fingerprint, &public, &submission.proof),
-            circuit: zktx_circuits::encoding::circuit_id(tier),
+            circuit,
             item: BatchItem {
-                key: hex::encode(fingerprint.0),
+                key,
                 proof: submission.proof,
                 inputs: submission.inputs,
             },

@@ -16,6 +16,7 @@ use zktx_verifier::{
     VerifyError,
 };
 
+use crate::admission::Admission;
 use crate::batcher::{BatcherConfig, BatcherTask, MicroBatcher};
 use crate::config::{ConfigError, ServerConfig};
 use crate::connections::{self, ConnectionTracker};
@@ -58,6 +59,12 @@ pub enum ServerError {
     /// A sandbox precondition failed.
     #[error("sandbox: {0}")]
     Sandbox(String),
+    /// The admission policy bundle is missing or unusable (fail-closed).
+    #[error("admission policy: {0}")]
+    Policy(#[from] zktx_governance::PolicyError),
+    /// The deployment profile refuses this start.
+    #[error("profile: {0}")]
+    Profile(#[from] zktx_governance::ProfileError),
     /// A listener or thread pool could not be set up.
     #[error("{0}")]
     Io(String),
@@ -142,6 +149,61 @@ fn circuits(keys: &KeyDir) -> Result<Vec<CircuitInfo>, ServerError> {
         .collect()
 }
 
+/// The admission gate: the configured bundle (or the built-in one), loaded
+/// and checked (fail-closed), then the profile's start checks on the keys
+/// and the bundle's pinned hash. What the profile allows but prod would not
+/// is logged as a warning.
+fn admission(
+    config: &ServerConfig,
+    keys: &KeyDir,
+    metrics: &Metrics,
+) -> Result<Admission, ServerError> {
+    use zktx_governance::{check_start, LoadedKey, PolicyBundle, PolicyGate};
+    let bundle = match &config.policy.dir {
+        Some(dir) => PolicyBundle::load(dir)?,
+        None => PolicyBundle::builtin(),
+    };
+    let gate = PolicyGate::new(bundle)?;
+    let mut loaded = Vec::new();
+    let mut origins = std::collections::HashMap::new();
+    for tier in keys.tiers()? {
+        let manifest = keys.manifest(tier)?;
+        origins.insert(manifest.vk_fingerprint.clone(), manifest.origin);
+        loaded.push(LoadedKey {
+            tier: tier.capacity(),
+            fingerprint: manifest.vk_fingerprint,
+            origin: manifest.origin,
+        });
+    }
+    let bundle = gate.bundle();
+    let warnings = check_start(
+        config.profile,
+        &loaded,
+        bundle.sha256(),
+        &bundle.file_hashes(),
+        config.policy.pinned_sha256.as_deref(),
+    )?;
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    tracing::info!(
+        profile = %config.profile,
+        policy_sha256 = %bundle.sha256(),
+        policy_version = %bundle.version(),
+        source = %config
+            .policy
+            .dir
+            .as_ref()
+            .map_or("built-in".to_string(), |d| d.display().to_string()),
+        "admission policy loaded"
+    );
+    metrics
+        .policy_info
+        .with_label_values(&[bundle.sha256(), bundle.version(), config.profile.name()])
+        .set(1);
+    Ok(Admission::new(Arc::new(gate), config.profile, origins))
+}
+
 /// Starts a server as configured; returns once both listeners are bound.
 /// Runs on a multi-threaded tokio runtime (key loading and sandbox key
 /// generation block in place).
@@ -169,6 +231,7 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
     })?);
 
     let metrics = Metrics::new();
+    let admission = admission(&config, &keys, &metrics)?;
     let tenants = Tenants::from_config(&config);
     let quotas = Quotas::new(tenants.all());
     let signer =
@@ -224,6 +287,7 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
         batcher,
         cache,
         metrics,
+        admission,
     }));
 
     let bind = |addr: SocketAddr| async move {

@@ -42,6 +42,13 @@ pub struct Args {
     /// Write the bound addresses (and the sandbox API key) as JSON to this file once listening.
     #[arg(long, value_name = "FILE")]
     ready_file: Option<PathBuf>,
+    /// Deployment profile: dev (the sandbox's), staging or prod (refuses dev
+    /// keys and an admission policy whose hash is not the pinned one).
+    #[arg(long, value_name = "PROFILE")]
+    profile: Option<zktx_governance::Profile>,
+    /// The admission policy bundle directory (default: the built-in bundle).
+    #[arg(long, value_name = "DIR")]
+    policy: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -56,6 +63,8 @@ struct Overrides {
     http_addr: Option<SocketAddr>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     sandbox: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile: Option<zktx_governance::Profile>,
 }
 
 /// The data directory the demo script also uses.
@@ -81,9 +90,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             grpc_addr: args.grpc_addr,
             http_addr: args.http_addr,
             sandbox: args.sandbox,
+            profile: args.profile,
         },
     ));
-    let config = ServerConfig::from_figment(figment)?;
+    let mut config = ServerConfig::from_figment(figment)?;
+    if let Some(dir) = args.policy {
+        config.policy.dir = Some(dir);
+    }
     super::block_on("zktx-io", async move {
         let server = start(config).await?;
         print_banner(&server);
@@ -135,6 +148,20 @@ fn print_banner(server: &zktx_server::RunningServer) {
         "  receipts    signed by ed25519 key {}",
         server.service().receipt_public_key()
     );
+    let gate = server.service().admission().gate();
+    println!(
+        "  policy      {} (version {}, {}), profile {}",
+        gate.bundle().sha256(),
+        gate.bundle().version(),
+        c.policy
+            .dir
+            .as_ref()
+            .map_or("built-in".to_string(), |d| d.display().to_string()),
+        c.profile
+    );
+    if c.profile == zktx_governance::Profile::Dev {
+        println!("              dev profile: development keys and an unpinned policy are allowed");
+    }
     if let Some(key) = &server.sandbox_api_key {
         println!("  tenant      demo (plan sandbox)");
         println!("  API key     {key}");

@@ -40,9 +40,9 @@ fn policy_test_passes_on_the_shipped_bundle_and_names_a_failing_case() {
     std::fs::write(
         dir.path().join("tests/wrong.json"),
         r#"[{"name": "a trivial bound expected allowed",
-             "input": {"tenant": "acme", "plan": "pro", "circuit": "zktx/overlap", "tier": 16,
+             "input": {"tenant": "acme", "plan": "pro", "circuit": "zktx/overlap/v1/capacity-16", "tier": 16,
                        "k": 16, "batch_size": 1, "transport": "rest", "method": "verify",
-                       "profile": "dev", "key_origin": "dev-seed"},
+                       "profile": "prod", "key_origin": "ceremony"},
              "allow": true}]"#,
     )
     .unwrap();
@@ -71,7 +71,7 @@ fn policy_eval_prints_the_decision_and_its_reasons() {
     let input = dir.path().join("input.json");
     let document = |k: u64| {
         format!(
-            r#"{{"tenant": "acme", "plan": "pro", "circuit": "zktx/overlap", "tier": 64, "k": {k},
+            r#"{{"tenant": "acme", "plan": "pro", "circuit": "zktx/overlap/v1/capacity-64", "tier": 64, "k": {k},
                 "batch_size": 1, "transport": "grpc", "method": "verify", "profile": "prod",
                 "key_origin": "ceremony"}}"#
         )

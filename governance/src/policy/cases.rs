@@ -5,7 +5,7 @@
 //!
 //! ```json
 //! [{"name": "a trivial bound is refused",
-//!   "input": {"tenant": "acme", "plan": "pro", "circuit": "zktx/overlap", "tier": 16,
+//!   "input": {"tenant": "acme", "plan": "pro", "circuit": "zktx/overlap/v1/capacity-16", "tier": 16,
 //!             "k": 16, "batch_size": 1, "transport": "grpc", "method": "verify",
 //!             "profile": "prod", "key_origin": "ceremony"},
 //!   "allow": false,

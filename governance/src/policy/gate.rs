@@ -247,7 +247,7 @@ fn probe() -> PolicyInput {
     PolicyInput {
         tenant: "probe".into(),
         plan: "sandbox".into(),
-        circuit: "zktx/overlap".into(),
+        circuit: "zktx/overlap/v1/capacity-16".into(),
         tier: 16,
         k: 1,
         batch_size: 1,

@@ -48,7 +48,7 @@ pub struct PolicyInput {
     pub tenant: String,
     /// The tenant's plan.
     pub plan: String,
-    /// The circuit's name (`zktx/overlap`).
+    /// The circuit id (e.g. `zktx/overlap/v1/capacity-16`).
     pub circuit: String,
     /// Slots per side of the circuit the proof is for.
     pub tier: usize,
@@ -75,7 +75,7 @@ mod tests {
         let input = PolicyInput {
             tenant: "acme".into(),
             plan: "pro".into(),
-            circuit: "zktx/overlap".into(),
+            circuit: "zktx/overlap/v1/capacity-64".into(),
             tier: 64,
             k: 3,
             batch_size: 1,

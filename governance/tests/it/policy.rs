@@ -12,7 +12,7 @@ fn input() -> PolicyInput {
     PolicyInput {
         tenant: "acme".into(),
         plan: "pro".into(),
-        circuit: "zktx/overlap".into(),
+        circuit: "zktx/overlap/v1/capacity-64".into(),
         tier: 64,
         k: 3,
         batch_size: 1,
@@ -80,12 +80,12 @@ fn cases_as_data_run_from_a_directory_and_a_wrong_one_is_reported() {
         cases.join("waivers.json"),
         r#"[
           {"name": "waived before expiry", "at": "2026-12-15T00:00:00Z",
-           "input": {"tenant": "acme", "plan": "pro", "circuit": "zktx/overlap", "tier": 64,
+           "input": {"tenant": "acme", "plan": "pro", "circuit": "zktx/overlap/v1/capacity-64", "tier": 64,
                      "k": 3, "batch_size": 1, "transport": "grpc", "method": "verify",
                      "profile": "prod", "key_origin": "single-party"},
            "allow": true, "waived": ["W-2026-001"]},
           {"name": "wrongly expected allowed after expiry", "at": "2027-01-02T00:00:00Z",
-           "input": {"tenant": "acme", "plan": "pro", "circuit": "zktx/overlap", "tier": 64,
+           "input": {"tenant": "acme", "plan": "pro", "circuit": "zktx/overlap/v1/capacity-64", "tier": 64,
                      "k": 3, "batch_size": 1, "transport": "grpc", "method": "verify",
                      "profile": "prod", "key_origin": "single-party"},
            "allow": true, "waived": ["W-2026-001"]}

@@ -347,7 +347,15 @@ async fn shutting_down_answers_unavailable_and_finishes_queued_work() {
         proof: crate::harness::proof_bytes(envelope),
     };
     let refused = service
-        .verify_one(&tenant, submission, None)
+        .verify_one(
+            &tenant,
+            submission,
+            None,
+            zktx_server::admission::Route::single(
+                zktx_governance::Transport::Grpc,
+                zktx_governance::Method::Verify,
+            ),
+        )
         .await
         .unwrap_err();
     assert_eq!(refused.grpc_code(), Code::Unavailable);

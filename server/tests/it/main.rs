@@ -8,6 +8,7 @@ mod errors;
 mod grpc;
 mod harness;
 mod openapi;
+mod policy;
 mod privacy;
 mod replays;
 mod rest;
