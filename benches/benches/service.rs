@@ -11,6 +11,9 @@
 //! 4. `unary cache hits`: unary calls (128 in flight) whose verdicts are all in
 //!    the verdict cache, by tenants that have not seen the statements: the whole
 //!    per-request cost (client, gRPC, checks, receipt, store) without verification.
+//!    Run twice back to back: without the admission gate (the server's
+//!    bench-only bypass), then with it, and the ratio printed: the gate's
+//!    whole cost on the path where it weighs most.
 //! 5. `unary, closed loop`: unary calls on fresh work with a fixed number in
 //!    flight (64, 96, 128 and 192; `ZKTX_BENCH_UNARY_CLOSED`, empty for none):
 //!    the rate the service reaches at that concurrency and each call's latency.
@@ -53,6 +56,14 @@ use zktx_server::tenants::hash_api_key;
 use zktx_verifier::{BatchConfig, BatchItem, BatchVerifier, PairingBackend, PreparedKeyRegistry};
 
 const STATEMENTS: usize = 100;
+
+/// Whether the server decides admission (the service's normal state), or
+/// not at all (the comparison run of the gate's cost).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gate {
+    On,
+    Off,
+}
 const MICRO_BATCH: usize = 256;
 /// gRPC connections the client spreads its calls over (`ZKTX_BENCH_CONNECTIONS`).
 const CONNECTIONS: usize = 4;
@@ -178,6 +189,7 @@ impl Phase {
 async fn start_server(
     keys: &KeyDir,
     tenants: &[String],
+    gate: Gate,
 ) -> (zktx_server::RunningServer, tempfile::TempDir) {
     let data = tempfile::tempdir().expect("temp dir");
     let mut config = ServerConfig {
@@ -188,6 +200,7 @@ async fn start_server(
         ..ServerConfig::default()
     };
     config.batch.threads = 2;
+    config.policy.bypass_for_benchmarks = gate == Gate::Off;
     config.batch.max_size = env_usize("ZKTX_BENCH_MAX_BATCH", MICRO_BATCH);
     config.batch.max_age_ms = env_usize("ZKTX_BENCH_MAX_AGE_MS", 2) as u64;
     config.plans.insert(
@@ -219,8 +232,9 @@ async fn start_server(
 async fn start_with_callers(
     keys: &KeyDir,
     tenants: &[String],
+    gate: Gate,
 ) -> (zktx_server::RunningServer, tempfile::TempDir, Vec<Caller>) {
-    let (server, data) = start_server(keys, tenants).await;
+    let (server, data) = start_server(keys, tenants, gate).await;
     let callers = Caller::all(server.grpc_addr).await;
     (server, data, callers)
 }
@@ -302,7 +316,7 @@ async fn unary_open(
     rate: f64,
     name: String,
 ) -> Phase {
-    let (server, _data, clients) = start_with_callers(keys, tenants).await;
+    let (server, _data, clients) = start_with_callers(keys, tenants, Gate::On).await;
     let cpu = Cpu::now();
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(items.len());
@@ -382,9 +396,10 @@ async fn unary_cache_hits(
     keys: &KeyDir,
     items: &Arc<Vec<BatchItem>>,
     tenants: &Arc<Vec<String>>,
+    gate: Gate,
 ) -> Phase {
     let half = tenants.len() / 2;
-    let (server, _data, clients) = start_with_callers(keys, tenants).await;
+    let (server, _data, clients) = start_with_callers(keys, tenants, gate).await;
     // warm: batch RPC with the first half of the tenants
     let c0 = connections(server.grpc_addr, STATEMENTS).await.remove(0);
     for call in 0..half {
@@ -409,8 +424,24 @@ async fn unary_cache_hits(
         .with_label_values(&["hit"])
         .get();
     eprintln!("cache hits {hits} of {n}");
+    let decided: u64 = ["allowed", "waived", "denied", "failed"]
+        .iter()
+        .map(|outcome| {
+            server
+                .service()
+                .metrics()
+                .policy_decisions
+                .with_label_values(&[outcome, "-"])
+                .get()
+        })
+        .sum();
+    eprintln!("admission decisions {decided} (gate {gate:?})");
     server.shutdown().await;
-    summarise("unary cache hits (closed, 128)", latencies, n, took, cpu)
+    let name = match gate {
+        Gate::On => "unary cache hits (closed, 128)",
+        Gate::Off => "unary cache hits (closed, 128), no admission gate",
+    };
+    summarise(name, latencies, n, took, cpu)
 }
 
 /// Closed loop: `in_flight` callers, each sending its next call when the last
@@ -465,7 +496,7 @@ async fn unary_closed(
     tenants: &Arc<Vec<String>>,
     in_flight: usize,
 ) -> Phase {
-    let (server, _data, clients) = start_with_callers(keys, tenants).await;
+    let (server, _data, clients) = start_with_callers(keys, tenants, Gate::On).await;
     let cpu = Cpu::now();
     let started = Instant::now();
     let latencies = closed_loop(&clients, in_flight, items, tenants, items.len(), 0).await;
@@ -480,7 +511,7 @@ async fn batch_rpc(
     items: &Arc<Vec<BatchItem>>,
     tenants: &Arc<Vec<String>>,
 ) -> Phase {
-    let (server, _data) = start_server(keys, tenants).await;
+    let (server, _data) = start_server(keys, tenants, Gate::On).await;
     let clients = connections(server.grpc_addr, STATEMENTS).await;
     let calls = items.len() / STATEMENTS;
     let next = Arc::new(AtomicUsize::new(0));
@@ -609,6 +640,7 @@ fn main() {
     let rates = unary_rates();
     let closed = closed_in_flight();
     let mut all: Vec<Vec<Phase>> = Vec::new();
+    let mut gate_ratios: Vec<f64> = Vec::new();
     for round in 0..rounds {
         let direct = direct(&keys, &items);
         let mut phases = Vec::new();
@@ -618,7 +650,25 @@ fn main() {
             phases.push(runtime.block_on(unary_open(&keys, &items, &tenants, rate, name)));
         }
         phases.push(runtime.block_on(batch_rpc(&keys, &items, &tenants)));
-        phases.push(runtime.block_on(unary_cache_hits(&keys, &items, &tenants)));
+        // The admission gate against the same phase without it, back to back
+        // (which runs first alternates by round); the "without" phase is
+        // listed first.
+        let order = if round % 2 == 0 {
+            [Gate::Off, Gate::On]
+        } else {
+            [Gate::On, Gate::Off]
+        };
+        let mut pair: Vec<Phase> = order
+            .iter()
+            .map(|&gate| runtime.block_on(unary_cache_hits(&keys, &items, &tenants, gate)))
+            .collect();
+        if order[0] == Gate::On {
+            pair.reverse();
+        }
+        let gate_ratio = pair[1].proofs_per_sec / pair[0].proofs_per_sec;
+        println!("admission gate: unary cache-hit throughput with / without = {gate_ratio:.3}");
+        gate_ratios.push(gate_ratio);
+        phases.extend(pair);
         for &in_flight in &closed {
             phases.push(runtime.block_on(unary_closed(&keys, &items, &tenants, in_flight)));
         }
@@ -668,13 +718,22 @@ fn main() {
         })
         .collect();
     println!(
-        "ratios to direct by round (unary open at {rates:?}, batch-rpc, cache hits, unary closed \
-         with {closed:?} in flight): {by_round:?}"
+        "ratios to direct by round (unary open at {rates:?}, batch-rpc, cache hits without and \
+         with the admission gate, unary closed with {closed:?} in flight): {by_round:?}"
+    );
+    let mut sorted = gate_ratios.clone();
+    sorted.sort_by(f64::total_cmp);
+    let gate_median = sorted[sorted.len() / 2];
+    println!(
+        "admission gate: cache-hit throughput with / without, by round {gate_ratios:.3?}, \
+         median {gate_median:.3} (target >= 0.97)"
     );
     let json = serde_json::json!({
         "proofs": count,
         "rounds": rounds,
         "ratios_by_round": by_round,
+        "admission_gate_ratio_by_round": gate_ratios,
+        "admission_gate_ratio_median": gate_median,
         "median_round": phases,
         "targets": {
             "unary_at_0_70_held_p99_under_50ms": unary70.map(held),

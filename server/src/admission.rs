@@ -40,6 +40,8 @@ impl Route {
 /// The gate, the profile, and where each verifying key came from.
 pub struct Admission {
     gate: Arc<PolicyGate>,
+    /// Decide nothing (the service bench's "without" phase only).
+    bypass: bool,
     profile: Profile,
     origins: HashMap<String, KeyOrigin>,
 }
@@ -54,9 +56,17 @@ impl Admission {
     ) -> Self {
         Self {
             gate,
+            bypass: false,
             profile,
             origins,
         }
+    }
+
+    /// The same, deciding nothing: every proof is admitted. Only the service
+    /// bench uses it, to measure the gate against the same run without it.
+    pub fn bypassed_for_benchmarks(mut self) -> Self {
+        self.bypass = true;
+        self
     }
 
     /// The gate.
@@ -82,6 +92,9 @@ impl Admission {
         k: u64,
         route: Route,
     ) -> Result<(), ApiError> {
+        if self.bypass {
+            return Ok(());
+        }
         // A key the server loaded always has a manifest; a missing origin is
         // treated as the least trusted one.
         let key_origin = self

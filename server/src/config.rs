@@ -63,6 +63,12 @@ pub struct PolicySettings {
     /// and checked at start in every profile when given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned_sha256: Option<String>,
+    /// No admission decisions at all: only for the service bench, which
+    /// measures the gate as a ratio against the same run without it. No file,
+    /// variable or flag can set it (it is not deserialized), and a server
+    /// started with it logs an error.
+    #[serde(skip)]
+    pub bypass_for_benchmarks: bool,
 }
 
 /// What one caller can hold open, and for how long. The README's "Bounds"
@@ -375,6 +381,26 @@ pub fn valid_tenant_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_profile_and_policy_come_from_a_file_but_the_bench_bypass_cannot() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("zktx.toml");
+        let load = |text: &str| {
+            std::fs::write(&file, text).unwrap();
+            ServerConfig::from_figment(ServerConfig::figment(ServerConfig::default(), Some(&file)))
+        };
+        let config = load(
+            "profile = \"prod\"\n[policy]\ndir = \"/etc/zktx/policy\"\npinned_sha256 = \"ab\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.profile, Profile::Prod);
+        assert_eq!(config.policy.dir, Some(PathBuf::from("/etc/zktx/policy")));
+        assert!(!config.policy.bypass_for_benchmarks);
+        assert!(load("[policy]\nbypass_for_benchmarks = true\n").is_err());
+        assert!(load("profile = \"production\"\n").is_err());
+        assert_eq!(ServerConfig::default().profile, Profile::Dev);
+    }
 
     #[test]
     fn a_file_overrides_defaults_and_typos_are_refused() {

@@ -201,7 +201,12 @@ fn admission(
         .policy_info
         .with_label_values(&[bundle.sha256(), bundle.version(), config.profile.name()])
         .set(1);
-    Ok(Admission::new(Arc::new(gate), config.profile, origins))
+    let admission = Admission::new(Arc::new(gate), config.profile, origins);
+    if config.policy.bypass_for_benchmarks {
+        tracing::error!("admission policy BYPASSED: a benchmark's comparison run, never a service");
+        return Ok(admission.bypassed_for_benchmarks());
+    }
+    Ok(admission)
 }
 
 /// Starts a server as configured; returns once both listeners are bound.

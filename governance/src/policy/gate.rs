@@ -102,6 +102,7 @@ struct RawDecision {
 pub struct PolicyGate {
     bundle: PolicyBundle,
     engine: Mutex<Engine>,
+    relevant: Relevant,
     cache: moka::sync::Cache<PolicyInput, Arc<[Denial]>>,
     failures: AtomicU64,
 }
@@ -140,9 +141,11 @@ impl PolicyGate {
         engine
             .add_data(data)
             .map_err(|e| PolicyError::data(super::bundle::DATA_FILE, e.to_string()))?;
+        let relevant = Relevant::of(bundle.policies().map(|(_, source)| source));
         let gate = Self {
             bundle,
             engine: Mutex::new(engine),
+            relevant,
             cache: moka::sync::Cache::new(CACHE_ENTRIES),
             failures: AtomicU64::new(0),
         };
@@ -165,15 +168,17 @@ impl PolicyGate {
         self.decide_at(input, OffsetDateTime::now_utc())
     }
 
-    /// Decides `input` at `now`: the policy's denials (cached per input),
-    /// then each lifted by a waiver unexpired at `now`, if one covers it.
+    /// Decides `input` at `now`: the policy's denials (cached per
+    /// decision-relevant input, see [`Relevant`]), then each lifted by a
+    /// waiver unexpired at `now`, if one covers it.
     pub fn decide_at(&self, input: &PolicyInput, now: OffsetDateTime) -> Decision {
-        let denials = match self.cache.get(input) {
+        let key = self.relevant.key(input);
+        let denials = match self.cache.get(&key) {
             Some(denials) => denials,
             None => match self.evaluate(input) {
                 Ok(denials) => {
                     let denials: Arc<[Denial]> = denials.into();
-                    self.cache.insert(input.clone(), denials.clone());
+                    self.cache.insert(key, denials.clone());
                     denials
                 }
                 Err(error) => {
@@ -242,6 +247,129 @@ impl PolicyGate {
     }
 }
 
+/// Which input fields the bundle's policies read: a field whose
+/// `input.<name>` appears in no `.rego` file cannot change a decision, so
+/// the cache key leaves it out (requests from many tenants then share one
+/// evaluation when no rule names the tenant). A policy that reads `input`
+/// any other way (`input[...]`, `input` as a whole) makes every field
+/// relevant. The scan is textual (comments left out, strings kept): a
+/// mention in a string can only make the cache finer, never share a
+/// decision it should not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Relevant {
+    tenant: bool,
+    plan: bool,
+    circuit: bool,
+    tier: bool,
+    k: bool,
+    batch_size: bool,
+    transport: bool,
+    method: bool,
+    profile: bool,
+    key_origin: bool,
+}
+
+impl Relevant {
+    fn of<'a>(sources: impl Iterator<Item = &'a str>) -> Self {
+        let sources: Vec<String> = sources.map(without_comments).collect();
+        let whole = sources.iter().any(|s| reads_input_whole(s));
+        let reads = |field: &str| {
+            whole
+                || sources.iter().any(|s| {
+                    s.match_indices(&format!("input.{field}")).any(|(at, m)| {
+                        // `input.k` must not match `input.key_origin`.
+                        !s[at + m.len()..]
+                            .chars()
+                            .next()
+                            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    })
+                })
+        };
+        Self {
+            tenant: reads("tenant"),
+            plan: reads("plan"),
+            circuit: reads("circuit"),
+            tier: reads("tier"),
+            k: reads("k"),
+            batch_size: reads("batch_size"),
+            transport: reads("transport"),
+            method: reads("method"),
+            profile: reads("profile"),
+            key_origin: reads("key_origin"),
+        }
+    }
+
+    /// `input` with the fields no policy reads set to a fixed value.
+    fn key(&self, input: &PolicyInput) -> PolicyInput {
+        let text = |relevant: bool, value: &String| {
+            if relevant {
+                value.clone()
+            } else {
+                String::new()
+            }
+        };
+        PolicyInput {
+            tenant: text(self.tenant, &input.tenant),
+            plan: text(self.plan, &input.plan),
+            circuit: text(self.circuit, &input.circuit),
+            tier: if self.tier { input.tier } else { 0 },
+            k: if self.k { input.k } else { 0 },
+            batch_size: if self.batch_size { input.batch_size } else { 0 },
+            transport: if self.transport {
+                input.transport
+            } else {
+                Transport::Grpc
+            },
+            method: if self.method {
+                input.method
+            } else {
+                Method::Verify
+            },
+            profile: if self.profile {
+                input.profile
+            } else {
+                Profile::Dev
+            },
+            key_origin: if self.key_origin {
+                input.key_origin
+            } else {
+                zktx_formats::KeyOrigin::DevSeed
+            },
+        }
+    }
+}
+
+/// `source` without its `#` comments (a `#` inside a string is kept).
+fn without_comments(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    for line in source.lines() {
+        let (mut quoted, mut raw, mut escaped) = (false, false, false);
+        for c in line.chars() {
+            match c {
+                '#' if !quoted && !raw => break,
+                '"' if !raw && !escaped => quoted = !quoted,
+                '`' if !quoted => raw = !raw,
+                _ => {}
+            }
+            escaped = quoted && c == '\\' && !escaped;
+            out.push(c);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Whether `source` reads the input document other than field by field
+/// (`input[...]`, or `input` alone).
+fn reads_input_whole(source: &str) -> bool {
+    source.match_indices("input").any(|(at, m)| {
+        let before = source[..at].chars().next_back();
+        let after = source[at + m.len()..].chars().next();
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        !word(before) && !word(after) && after != Some('.')
+    })
+}
+
 /// The input a new gate is checked with.
 fn probe() -> PolicyInput {
     PolicyInput {
@@ -300,6 +428,54 @@ mod tests {
             let error = gate_with(policy).unwrap_err();
             assert!(matches!(error, PolicyError::Shape(_)), "{policy}: {error}");
         }
+    }
+
+    #[test]
+    fn the_cache_key_keeps_only_the_fields_a_policy_reads() {
+        let shipped = Relevant::of(PolicyBundle::builtin().policies().map(|(_, s)| s));
+        assert!(!shipped.tenant && !shipped.circuit && !shipped.batch_size && !shipped.transport);
+        assert!(shipped.plan && shipped.tier && shipped.k && shipped.method);
+        assert!(shipped.profile && shipped.key_origin);
+        let mut a = probe();
+        let mut b = probe();
+        a.tenant = "acme".into();
+        b.tenant = "globex".into();
+        assert_eq!(shipped.key(&a), shipped.key(&b));
+        b.k = 2;
+        assert_ne!(shipped.key(&a), shipped.key(&b));
+
+        let by_tenant = Relevant::of(["x if input.tenant == \"a\""].into_iter());
+        assert!(by_tenant.tenant && !by_tenant.k);
+        // `input.key_origin` is not `input.k`.
+        assert!(!Relevant::of(["input.key_origin"].into_iter()).k);
+        for whole in ["x := input", "input[\"k\"] > 1", "f(input)"] {
+            let all = Relevant::of([whole].into_iter());
+            assert!(all.tenant && all.k && all.batch_size, "{whole}");
+        }
+        assert!(!reads_input_whole("inputs.k + my_input.x + input.tier"));
+        // Comments do not count; a `#` in a string does not start one.
+        let commented = Relevant::of(
+            ["# the input schema\nx := \"#\" # input.tenant\ny if input.k"].into_iter(),
+        );
+        assert!(!commented.tenant && commented.k);
+        assert!(Relevant::of(["x := \"#\"; y := input"].into_iter()).tenant);
+    }
+
+    #[test]
+    fn a_policy_that_reads_the_tenant_decides_per_tenant() {
+        let gate = gate_with(
+            "package zktx.admission\n\
+             deny contains {\"rule\": \"blocked\", \"reason\": \"blocked tenant\"} if input.tenant == \"globex\"\n\
+             decision := {\"denials\": deny}\n",
+        )
+        .unwrap();
+        let mut acme = probe();
+        acme.tenant = "acme".into();
+        let mut globex = probe();
+        globex.tenant = "globex".into();
+        assert!(gate.decide(&acme).allowed());
+        assert!(!gate.decide(&globex).allowed());
+        assert!(gate.decide(&acme).allowed());
     }
 
     #[test]
