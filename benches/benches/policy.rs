@@ -41,7 +41,10 @@ fn gate(c: &mut Criterion) {
         b.iter(|| gate.decide(std::hint::black_box(&hit)))
     });
     c.bench_function("policy/evaluate (Rego, no cache)", |b| {
-        b.iter(|| gate.evaluate(std::hint::black_box(&hit)).expect("evaluates"))
+        b.iter(|| {
+            gate.evaluate(std::hint::black_box(&hit))
+                .expect("evaluates")
+        })
     });
 
     let fingerprint = "ab".repeat(32);

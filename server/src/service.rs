@@ -65,6 +65,8 @@ pub struct CircuitInfo {
     pub constraints: u64,
     /// Whether the keys come from a development seed.
     pub dev_keys: bool,
+    /// Where the keys came from (the admission policy's `key_origin`).
+    pub origin: zktx_formats::KeyOrigin,
 }
 
 /// The parts the service is built from.

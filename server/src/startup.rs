@@ -144,6 +144,7 @@ fn circuits(keys: &KeyDir) -> Result<Vec<CircuitInfo>, ServerError> {
                 key_fingerprint: manifest.vk_fingerprint,
                 constraints: manifest.constraints as u64,
                 dev_keys: manifest.dev_keys,
+                origin: manifest.origin,
             })
         })
         .collect()
@@ -155,7 +156,7 @@ fn circuits(keys: &KeyDir) -> Result<Vec<CircuitInfo>, ServerError> {
 /// is logged as a warning.
 fn admission(
     config: &ServerConfig,
-    keys: &KeyDir,
+    circuits: &[CircuitInfo],
     metrics: &Metrics,
 ) -> Result<Admission, ServerError> {
     use zktx_governance::{check_start, LoadedKey, PolicyBundle, PolicyGate};
@@ -164,17 +165,18 @@ fn admission(
         None => PolicyBundle::builtin(),
     };
     let gate = PolicyGate::new(bundle)?;
-    let mut loaded = Vec::new();
-    let mut origins = std::collections::HashMap::new();
-    for tier in keys.tiers()? {
-        let manifest = keys.manifest(tier)?;
-        origins.insert(manifest.vk_fingerprint.clone(), manifest.origin);
-        loaded.push(LoadedKey {
-            tier: tier.capacity(),
-            fingerprint: manifest.vk_fingerprint,
-            origin: manifest.origin,
-        });
-    }
+    let loaded: Vec<LoadedKey> = circuits
+        .iter()
+        .map(|c| LoadedKey {
+            tier: c.tier,
+            fingerprint: c.key_fingerprint.clone(),
+            origin: c.origin,
+        })
+        .collect();
+    let origins = circuits
+        .iter()
+        .map(|c| (c.key_fingerprint.clone(), c.origin))
+        .collect();
     let bundle = gate.bundle();
     let warnings = check_start(
         config.profile,
@@ -231,12 +233,14 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
     if circuits.is_empty() {
         return Err(ServerError::NoKeys(keys.root().display().to_string()));
     }
+    // The policy and the profile's checks before the keys are loaded: a
+    // start they refuse fails fast.
+    let metrics = Metrics::new();
+    let admission = admission(&config, &circuits, &metrics)?;
     let registry = Arc::new(tokio::task::block_in_place(|| {
         PreparedKeyRegistry::load(&keys)
     })?);
 
-    let metrics = Metrics::new();
-    let admission = admission(&config, &keys, &metrics)?;
     let tenants = Tenants::from_config(&config);
     let quotas = Quotas::new(tenants.all());
     let signer =
