@@ -52,6 +52,7 @@ fn gate(c: &mut Criterion) {
         gate,
         Profile::Prod,
         HashMap::from([(fingerprint.clone(), KeyOrigin::Ceremony)]),
+        std::sync::Arc::new(zktx_governance::audit::Tally::default()),
     );
     let metrics = Metrics::new();
     let tenant = Tenant {

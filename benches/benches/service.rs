@@ -11,9 +11,10 @@
 //! 4. `unary cache hits`: unary calls (128 in flight) whose verdicts are all in
 //!    the verdict cache, by tenants that have not seen the statements: the whole
 //!    per-request cost (client, gRPC, checks, receipt, store) without verification.
-//!    Run twice back to back: without the admission gate (the server's
-//!    bench-only bypass), then with it, and the ratio printed: the gate's
-//!    whole cost on the path where it weighs most.
+//!    Run twice back to back: without governance on the request path (the
+//!    server's bench-only bypasses of the admission gate and of the audit
+//!    chain's receipt-group entries and head signatures), then with it, and
+//!    the ratio printed: their whole cost on the path where it weighs most.
 //! 5. `unary, closed loop`: unary calls on fresh work with a fixed number in
 //!    flight (64, 96, 128 and 192; `ZKTX_BENCH_UNARY_CLOSED`, empty for none):
 //!    the rate the service reaches at that concurrency and each call's latency.
@@ -57,8 +58,9 @@ use zktx_verifier::{BatchConfig, BatchItem, BatchVerifier, PairingBackend, Prepa
 
 const STATEMENTS: usize = 100;
 
-/// Whether the server decides admission (the service's normal state), or
-/// not at all (the comparison run of the gate's cost).
+/// Whether the server decides admission and chains receipt groups in its
+/// audit log (the service's normal state), or neither (the comparison run
+/// of their cost).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Gate {
     On,
@@ -201,6 +203,7 @@ async fn start_server(
     };
     config.batch.threads = 2;
     config.policy.bypass_for_benchmarks = gate == Gate::Off;
+    config.audit_bypass_for_benchmarks = gate == Gate::Off;
     config.batch.max_size = env_usize("ZKTX_BENCH_MAX_BATCH", MICRO_BATCH);
     config.batch.max_age_ms = env_usize("ZKTX_BENCH_MAX_AGE_MS", 2) as u64;
     config.plans.insert(
@@ -439,7 +442,7 @@ async fn unary_cache_hits(
     server.shutdown().await;
     let name = match gate {
         Gate::On => "unary cache hits (closed, 128)",
-        Gate::Off => "unary cache hits (closed, 128), no admission gate",
+        Gate::Off => "unary cache hits (closed, 128), no gate, no audit chain",
     };
     summarise(name, latencies, n, took, cpu)
 }
@@ -666,7 +669,9 @@ fn main() {
             pair.reverse();
         }
         let gate_ratio = pair[1].proofs_per_sec / pair[0].proofs_per_sec;
-        println!("admission gate: unary cache-hit throughput with / without = {gate_ratio:.3}");
+        println!(
+            "admission gate + audit chain: unary cache-hit throughput with / without = {gate_ratio:.3}"
+        );
         gate_ratios.push(gate_ratio);
         phases.extend(pair);
         for &in_flight in &closed {
@@ -725,7 +730,7 @@ fn main() {
     sorted.sort_by(f64::total_cmp);
     let gate_median = sorted[sorted.len() / 2];
     println!(
-        "admission gate: cache-hit throughput with / without, by round {gate_ratios:.3?}, \
+        "admission gate + audit chain: cache-hit throughput with / without, by round {gate_ratios:.3?}, \
          median {gate_median:.3} (target >= 0.97)"
     );
     let json = serde_json::json!({

@@ -19,6 +19,7 @@ Walk-through:
   zktx verify-batch --keys keys proofs/*.json
   zktx serve                                      # sandbox service on loopback
   zktx receipt verify --public-key <hex> receipt.json
+  zktx audit verify --data-dir DIR                # the audit chain, its signed head, every receipt
 
 Exit codes: 0 success/valid, 1 invalid proof or error, 2 usage, 3 statement false (prove refused), 4 keys missing or damaged.")]
 struct Cli {
@@ -60,6 +61,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::policy::Command,
     },
+    /// The audit chain: verify a store or an export, export a tenant's entries.
+    Audit {
+        #[command(subcommand)]
+        command: commands::audit::Command,
+    },
     /// The sandbox pilot: partner sets, proofs, a server, verdicts, receipts, load, chaos.
     Pilot(commands::pilot::Args),
     /// Drive a local server with load: scenarios pilot, batch, max, or a custom run.
@@ -100,6 +106,7 @@ fn main() -> ExitCode {
         Command::Pilot(args) => commands::pilot::run(args),
         Command::Receipt { command } => commands::receipt::run(command),
         Command::Policy { command } => commands::policy::run(command),
+        Command::Audit { command } => commands::audit::run(command),
         Command::Apikey { command } => commands::apikey::run(command),
     };
     exit::finish(result)

@@ -7,6 +7,8 @@
 //!   fails closed (a missing or unparsable bundle refuses to load, an
 //!   evaluation error or a result of the wrong shape denies). Decisions are
 //!   cached per input, so the gate costs the unary path next to nothing.
+//! - [`audit`]: the hash-chained audit log's entries, its walk, its signed
+//!   head and tenant exports that check without the database.
 //! - [`profile`]: the deployment profiles (`dev`, `staging`, `prod`) and
 //!   what `prod` refuses at start.
 //!
@@ -14,6 +16,7 @@
 //! checks at start); nothing here knows the server. Entries name tenants
 //! and hashes, never set members, public inputs or keys.
 
+pub mod audit;
 pub mod policy;
 pub mod profile;
 

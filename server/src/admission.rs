@@ -2,17 +2,21 @@
 //! after authentication and the plan's tier check, before any quota or
 //! verification work. Denials answer `PERMISSION_DENIED` with the policy's
 //! reasons; an evaluation failure denies too (fail-closed) and is logged and
-//! counted; a waiver's use is logged with its id and owner.
+//! counted; a waiver's use is logged with its id and owner. Denials and
+//! waiver uses are tallied for the audit chain (one entry per tenant and
+//! rule per commit, with a count).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use zktx_formats::KeyOrigin;
+use zktx_governance::audit::{AuditKind, Tally};
 use zktx_governance::policy::Outcome;
 use zktx_governance::{Method, PolicyGate, PolicyInput, Profile, Transport};
 
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::quota::now_ms;
 use crate::tenants::Tenant;
 
 /// How a call reached the service, as the policy sees it.
@@ -44,6 +48,8 @@ pub struct Admission {
     bypass: bool,
     profile: Profile,
     origins: HashMap<String, KeyOrigin>,
+    /// Where denials and waiver uses are counted for the audit chain.
+    tally: Arc<Tally>,
 }
 
 impl Admission {
@@ -53,12 +59,14 @@ impl Admission {
         gate: Arc<PolicyGate>,
         profile: Profile,
         origins: HashMap<String, KeyOrigin>,
+        tally: Arc<Tally>,
     ) -> Self {
         Self {
             gate,
             bypass: false,
             profile,
             origins,
+            tally,
         }
     }
 
@@ -129,6 +137,16 @@ impl Admission {
                     .with_label_values(&["waived", "-"])
                     .inc();
                 for used in &decision.waived {
+                    self.tally.record(
+                        AuditKind::WaiverUsed,
+                        &tenant.id,
+                        &[
+                            ("waiver", &used.waiver),
+                            ("rule", &used.rule),
+                            ("owner", &used.owner),
+                        ],
+                        now_ms(),
+                    );
                     tracing::warn!(
                         tenant = %tenant.id,
                         waiver = %used.waiver,
@@ -145,6 +163,12 @@ impl Admission {
                         .policy_decisions
                         .with_label_values(&["denied", &denial.rule])
                         .inc();
+                    self.tally.record(
+                        AuditKind::PolicyDenial,
+                        &tenant.id,
+                        &[("rule", &denial.rule)],
+                        now_ms(),
+                    );
                 }
             }
             Outcome::Failed => {
@@ -152,6 +176,12 @@ impl Admission {
                     .policy_decisions
                     .with_label_values(&["failed", "-"])
                     .inc();
+                self.tally.record(
+                    AuditKind::PolicyDenial,
+                    &tenant.id,
+                    &[("rule", "evaluation-failed")],
+                    now_ms(),
+                );
                 tracing::error!(
                     tenant = %tenant.id,
                     policy = %self.gate.bundle().sha256(),

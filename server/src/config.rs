@@ -49,6 +49,11 @@ pub struct ServerConfig {
     /// The admission policy bundle.
     #[serde(default)]
     pub policy: PolicySettings,
+    /// Receipt groups are not chained in the audit log: only for the
+    /// service bench, which measures the chain as a ratio against the same
+    /// run without it. Not deserialized; a server started with it logs an error.
+    #[serde(skip)]
+    pub audit_bypass_for_benchmarks: bool,
 }
 
 /// Where the admission policy comes from (see `docs/governance.md`).
@@ -222,6 +227,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             profile: Profile::Dev,
             policy: PolicySettings::default(),
+            audit_bypass_for_benchmarks: false,
         }
     }
 }

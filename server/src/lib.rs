@@ -3,11 +3,13 @@
 //! batches ([`batcher`]) for the batch verifier; tenants, plans and quotas
 //! ([`tenants`], [`quota`]) gate the work; each verification yields an
 //! Ed25519-signed [`receipt`] that is durable in the embedded [`store`] before
-//! the caller sees it. [`error`] maps every failure to its gRPC code and HTTP
+//! the caller sees it, and chained with what else the service did in its
+//! audit log ([`audit`], `store::audit`). [`error`] maps every failure to its gRPC code and HTTP
 //! status. [`start`] wires it all and returns a [`RunningServer`].
 #![forbid(unsafe_code)]
 
 pub mod admission;
+pub mod audit;
 pub mod batcher;
 pub mod config;
 pub mod connections;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use zktx_governance::audit::{AuditKind, Tally};
 
 use crate::error::ApiError;
 use crate::store::utc_day;
@@ -29,6 +30,8 @@ pub struct Quotas {
     limiters: HashMap<String, DefaultDirectRateLimiter>,
     daily: Arc<Mutex<HashMap<String, Daily>>>,
     clock: DefaultClock,
+    /// Where refusals are counted for the audit chain.
+    tally: Option<Arc<Tally>>,
 }
 
 /// Proofs admitted against a tenant's daily quota; released when dropped
@@ -82,6 +85,25 @@ impl Quotas {
             limiters,
             daily: Arc::new(Mutex::new(daily)),
             clock: DefaultClock::default(),
+            tally: None,
+        }
+    }
+
+    /// The same, counting every refusal in `tally` (audited as
+    /// `quota_denial` entries, by tenant and reason).
+    pub fn audited(mut self, tally: Arc<Tally>) -> Self {
+        self.tally = Some(tally);
+        self
+    }
+
+    fn audit(&self, tenant: &Tenant, reason: &str, now: i64) {
+        if let Some(tally) = &self.tally {
+            tally.record(
+                AuditKind::QuotaDenial,
+                &tenant.id,
+                &[("reason", reason)],
+                now,
+            );
         }
     }
 
@@ -90,9 +112,12 @@ impl Quotas {
         let Some(limiter) = self.limiters.get(&tenant.id) else {
             return Ok(());
         };
-        limiter.check().map_err(|not_until| ApiError::RateLimited {
-            plan: tenant.plan_name.clone(),
-            retry_after: not_until.wait_time_from(self.clock.now()),
+        limiter.check().map_err(|not_until| {
+            self.audit(tenant, "rate_limit", now_ms());
+            ApiError::RateLimited {
+                plan: tenant.plan_name.clone(),
+                retry_after: not_until.wait_time_from(self.clock.now()),
+            }
         })
     }
 
@@ -111,6 +136,8 @@ impl Quotas {
         }
         if d.used + d.reserved + count > tenant.plan.daily_proofs {
             let next_day_ms = (today + 1) * 86_400_000;
+            drop(daily);
+            self.audit(tenant, "daily_quota", now);
             return Err(ApiError::QuotaExhausted {
                 plan: tenant.plan_name.clone(),
                 limit: tenant.plan.daily_proofs,

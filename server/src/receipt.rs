@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use ed25519_dalek::SigningKey;
+use zktx_governance::audit::{ChainTip, SignedHead};
 pub use zktx_proto::receipt::{Receipt, ReceiptBatch, ReceiptVerdict};
 
 /// The signing key file could not be read or written.
@@ -52,6 +53,20 @@ impl ReceiptSigner {
         }
     }
 
+    /// The public key (hex) of the key at `path`, which must exist: for
+    /// offline checks of a data directory, which must not make a key.
+    pub fn public_key_of(path: &Path) -> Result<String, SignerError> {
+        let bytes = std::fs::read(path).map_err(|source| SignerError {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let seed: [u8; 32] = bytes.try_into().map_err(|_| SignerError {
+            path: path.display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "expected 32 bytes"),
+        })?;
+        Ok(Self::from_seed(seed).public_key_hex())
+    }
+
     /// A signer for a given key (tests).
     pub fn from_seed(seed: [u8; 32]) -> Self {
         Self {
@@ -64,9 +79,16 @@ impl ReceiptSigner {
         hex::encode(self.key.verifying_key().to_bytes())
     }
 
-    /// Signs `receipts` as one group (see `zktx_proto::receipt::seal`).
-    pub fn seal(&self, receipts: &mut [&mut Receipt]) {
-        zktx_proto::receipt::seal(&self.key, receipts);
+    /// Signs `receipts` as one group (see `zktx_proto::receipt::seal`);
+    /// returns the group's Merkle root (`None` for no receipts).
+    pub fn seal(&self, receipts: &mut [&mut Receipt]) -> Option<[u8; 32]> {
+        zktx_proto::receipt::seal(&self.key, receipts)
+    }
+
+    /// Signs the audit chain's head (the same key signs receipts and heads,
+    /// so one published key checks both).
+    pub fn sign_audit_head(&self, tip: ChainTip, at_ms: i64) -> SignedHead {
+        SignedHead::sign(tip, at_ms, &self.key)
     }
 }
 

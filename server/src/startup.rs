@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use zktx_circuits::encoding;
 use zktx_formats::{DataDir, FormatError, KeyDir};
+use zktx_governance::audit::Tally;
 use zktx_prover::ProverError;
 use zktx_verifier::{
     BatchConfig, BatchVerifier, CacheConfig, PairingBackend, PreparedKeyRegistry, VerdictCache,
@@ -25,9 +26,9 @@ use crate::metrics::Metrics;
 use crate::quota::{now_ms, Quotas};
 use crate::receipt::{ReceiptSigner, SignerError};
 use crate::service::{CircuitInfo, Service, ServiceParts};
-use crate::store::{utc_day, Store, StoreError};
+use crate::store::{utc_day, AuditSetup, Store, StoreError};
 use crate::tenants::Tenants;
-use crate::{listen, rest, sandbox};
+use crate::{audit, listen, rest, sandbox};
 
 /// The largest HTTP/2 header list a gRPC call may send (bytes).
 const MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
@@ -158,6 +159,7 @@ fn admission(
     config: &ServerConfig,
     circuits: &[CircuitInfo],
     metrics: &Metrics,
+    tally: Arc<Tally>,
 ) -> Result<Admission, ServerError> {
     use zktx_governance::{check_start, LoadedKey, PolicyBundle, PolicyGate};
     let bundle = match &config.policy.dir {
@@ -203,7 +205,7 @@ fn admission(
         .policy_info
         .with_label_values(&[bundle.sha256(), bundle.version(), config.profile.name()])
         .set(1);
-    let admission = Admission::new(Arc::new(gate), config.profile, origins);
+    let admission = Admission::new(Arc::new(gate), config.profile, origins, tally);
     if config.policy.bypass_for_benchmarks {
         tracing::error!("admission policy BYPASSED: a benchmark's comparison run, never a service");
         return Ok(admission.bypassed_for_benchmarks());
@@ -236,20 +238,29 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
     // The policy and the profile's checks before the keys are loaded: a
     // start they refuse fails fast.
     let metrics = Metrics::new();
-    let admission = admission(&config, &circuits, &metrics)?;
+    let tally = Arc::new(Tally::default());
+    let admission = admission(&config, &circuits, &metrics, tally.clone())?;
     let registry = Arc::new(tokio::task::block_in_place(|| {
         PreparedKeyRegistry::load(&keys)
     })?);
 
     let tenants = Tenants::from_config(&config);
-    let quotas = Quotas::new(tenants.all());
+    let quotas = Quotas::new(tenants.all()).audited(tally.clone());
     let signer =
         ReceiptSigner::load_or_create(&DataDir::new(&config.data_dir).receipt_signing_key())?;
     let receipt_public_key = signer.public_key_hex();
+    if config.audit_bypass_for_benchmarks {
+        tracing::error!("audit chain BYPASSED for receipt groups: a benchmark's comparison run, never a service");
+    }
     let store = Arc::new(Store::open(
         &DataDir::new(&config.data_dir).store(),
         signer,
         quotas.usage_hook(),
+        AuditSetup {
+            policy_sha256: admission.gate().bundle().sha256().to_string(),
+            tally,
+            bypass_for_benchmarks: config.audit_bypass_for_benchmarks,
+        },
     )?);
     quotas.restore(&store.usage_on(utc_day(now_ms()))?);
     let tenant_rows: Vec<(String, String)> = config
@@ -258,6 +269,7 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
         .map(|t| (t.id.clone(), t.plan.clone()))
         .collect();
     store.sync_tenants(&tenant_rows, now_ms())?;
+    audit::record_start(&store, &config, &circuits, now_ms()).await?;
 
     let cache = Arc::new(VerdictCache::new(CacheConfig {
         max_entries: config.cache.max_entries,

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod apikey;
+pub mod audit;
 pub mod circuit;
 pub mod commit;
 pub mod keys;

@@ -355,4 +355,99 @@ fn sigkill_mid_load_loses_no_received_receipt_and_usage_matches_the_store() {
     // Request lines reach the file through the log writer thread.
     assert!(log.contains("\"request_id\":"), "request lines are logged");
     assert!(!log.contains(&key), "the API key never reaches the log");
+
+    // The audit chain survived the SIGKILL: every durable receipt's group is
+    // in it, and its signed head checks with the published receipt key.
+    let audit = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_zktx"))
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    };
+    let total: i64 = rusqlite::Connection::open(dir.join("data/zktx.db"))
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM receipts", [], |r| r.get(0))
+        .unwrap();
+    let intact = audit(&["audit", "verify", "--data-dir", "data"]);
+    let said = String::from_utf8_lossy(&intact.stdout).to_string();
+    assert!(
+        intact.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&intact.stderr)
+    );
+    assert!(
+        said.contains(&format!("{total} receipts in the chain")),
+        "{said}"
+    );
+    // acme's export checks without the database, against the published key.
+    let exported = audit(&[
+        "audit",
+        "export",
+        "--data-dir",
+        "data",
+        "--tenant",
+        "acme",
+        "--out",
+        "acme.jsonl",
+    ]);
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    let checked = audit(&[
+        "audit",
+        "verify",
+        "--export",
+        "acme.jsonl",
+        "--public-key",
+        &public_key,
+    ]);
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let unknown = audit(&[
+        "audit",
+        "export",
+        "--data-dir",
+        "data",
+        "--tenant",
+        "nobody",
+        "--out",
+        "x.jsonl",
+    ]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("tenant: no such tenant"));
+    assert!(
+        !dir.join("x.jsonl").exists(),
+        "a refused export leaves no file"
+    );
+    // A row edited behind the server's back is named.
+    let db = rusqlite::Connection::open(dir.join("data/zktx.db")).unwrap();
+    db.execute_batch(
+        "DROP TRIGGER audit_log_no_update;
+         UPDATE audit_log SET details = replace(details, '\"size\":\"', '\"size\":\"1') WHERE seq = 
+             (SELECT MIN(seq) FROM audit_log WHERE kind = 'receipt_group');",
+    )
+    .unwrap();
+    let seq: i64 = db
+        .query_row(
+            "SELECT MIN(seq) FROM audit_log WHERE kind = 'receipt_group'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    drop(db);
+    let broken = audit(&["audit", "verify", "--data-dir", "data"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&broken.stderr);
+    assert!(
+        said.contains(&format!(
+            "audit entry {seq}: its hash does not match its content"
+        )),
+        "{said}"
+    );
 }

@@ -182,8 +182,18 @@ impl Receipt {
     /// What the signature covers: the group's root text, or for a receipt
     /// signed alone its own bytes.
     pub fn signed_message(&self) -> Result<Vec<u8>, ReceiptError> {
+        match (&self.batch, self.group_root()?) {
+            (Some(batch), Some(root)) => Ok(batch_signing_bytes(&root, batch.size)),
+            _ => Ok(self.signing_bytes()),
+        }
+    }
+
+    /// The Merkle root of the receipt's group, rebuilt from its inclusion
+    /// path (the root the server's audit chain records for the group), or
+    /// `None` for a receipt signed alone.
+    pub fn group_root(&self) -> Result<Option<merkle::Hash>, ReceiptError> {
         let Some(batch) = &self.batch else {
-            return Ok(self.signing_bytes());
+            return Ok(None);
         };
         let malformed = || ReceiptError::MalformedPath {
             size: batch.size,
@@ -191,9 +201,9 @@ impl Receipt {
         };
         let path = batch.path_hashes().ok_or_else(malformed)?;
         let leaf = merkle::leaf_hash(&self.signing_bytes());
-        let root =
-            merkle::root_from_path(leaf, batch.index, batch.size, &path).ok_or_else(malformed)?;
-        Ok(batch_signing_bytes(&root, batch.size))
+        merkle::root_from_path(leaf, batch.index, batch.size, &path)
+            .ok_or_else(malformed)
+            .map(Some)
     }
 
     /// Checks the signature against `public_key` (hex).
@@ -215,10 +225,11 @@ impl Receipt {
 /// Signs `receipts` with `key` as one group: one signature over their
 /// Merkle root, and each receipt's `signature` and `batch` filled in. Nothing
 /// to do for an empty group. This is how a server issues receipts; checking
-/// one needs only [`Receipt::verify`].
-pub fn seal(key: &SigningKey, receipts: &mut [&mut Receipt]) {
+/// one needs only [`Receipt::verify`]. Returns the group's root (`None` for
+/// an empty group).
+pub fn seal(key: &SigningKey, receipts: &mut [&mut Receipt]) -> Option<merkle::Hash> {
     if receipts.is_empty() {
-        return;
+        return None;
     }
     let leaves: Vec<merkle::Hash> = receipts
         .iter()
@@ -231,6 +242,7 @@ pub fn seal(key: &SigningKey, receipts: &mut [&mut Receipt]) {
         receipt.signature = signature.clone();
         receipt.batch = Some(ReceiptBatch::new(size, index as u64, path));
     }
+    Some(root)
 }
 
 /// A receipt as its gRPC message (the signature and path as raw bytes).

@@ -37,6 +37,35 @@ const STEPS: &[&str] = &[
     "ALTER TABLE receipts ADD COLUMN batch_size INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE receipts ADD COLUMN batch_index INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE receipts ADD COLUMN batch_path BLOB NOT NULL DEFAULT x'';",
+    // 3: the audit chain (see `store::audit`), its signed head, and the
+    // state compared at each start (configuration digest, API keys).
+    "CREATE TABLE audit_log (
+         seq            INTEGER PRIMARY KEY,
+         at_ms          INTEGER NOT NULL,
+         kind           TEXT NOT NULL,
+         tenant         TEXT,
+         policy_sha256  TEXT NOT NULL,
+         details        TEXT NOT NULL,
+         prev_hash      TEXT NOT NULL,
+         hash           TEXT NOT NULL
+     );
+     CREATE INDEX audit_by_time ON audit_log (at_ms);
+     CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+     CREATE TABLE audit_head (
+         id          INTEGER PRIMARY KEY CHECK (id = 1),
+         seq         INTEGER NOT NULL,
+         hash        TEXT NOT NULL,
+         at_ms       INTEGER NOT NULL,
+         public_key  TEXT NOT NULL,
+         signature   TEXT NOT NULL
+     );
+     CREATE TABLE audit_state (
+         name   TEXT PRIMARY KEY,
+         value  TEXT NOT NULL
+     );",
 ];
 
 /// The schema version this build writes.

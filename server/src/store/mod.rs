@@ -9,6 +9,7 @@
 //! ([`ReceiptSigner::seal`]), so a group costs one signature however many
 //! callers it serves. Reads use their own connection.
 
+pub mod audit;
 mod migrations;
 mod valid_index;
 
@@ -19,6 +20,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension};
+use zktx_governance::audit::{AuditEvent, AuditKind, ChainTip, SignedHead, Tally};
 
 use crate::receipt::{Receipt, ReceiptBatch, ReceiptSigner, ReceiptVerdict};
 
@@ -34,6 +36,9 @@ const GROUP_COMMIT_MAX: usize = 4096;
 const GROUP_COMMIT_GAP: Duration = Duration::from_micros(250);
 /// The longest a group commit waits for more rows after its first.
 const GROUP_COMMIT_LINGER: Duration = Duration::from_millis(2);
+/// How often tallied audit events (denials, waiver uses) are written when
+/// no receipts are being committed.
+const TALLY_FLUSH: Duration = Duration::from_secs(1);
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +49,33 @@ pub enum StoreError {
     /// The writer thread is gone (the store was closed).
     #[error("store is closed")]
     Closed,
+    /// The audit chain could not be read.
+    #[error("audit chain: {0}")]
+    Audit(#[from] audit::AuditCheckError),
+}
+
+/// How the store keeps the audit chain.
+#[derive(Clone)]
+pub struct AuditSetup {
+    /// The policy bundle's SHA-256, written in every entry.
+    pub policy_sha256: String,
+    /// Denials and waiver uses counted on the request path, written at
+    /// each commit.
+    pub tally: Arc<Tally>,
+    /// Receipt groups are not chained and the head is not signed for them:
+    /// only the service bench's comparison run (never deserialized).
+    pub bypass_for_benchmarks: bool,
+}
+
+impl AuditSetup {
+    /// Chaining under policy bundle `policy_sha256`, with a default tally.
+    pub fn new(policy_sha256: &str) -> Self {
+        Self {
+            policy_sha256: policy_sha256.to_string(),
+            tally: Arc::new(Tally::default()),
+            bypass_for_benchmarks: false,
+        }
+    }
 }
 
 /// One receipt to persist, and whether it is metered (one usage event).
@@ -59,9 +91,32 @@ pub struct ReceiptRecord {
 /// it made durable: (tenant, UTC day, count).
 pub type UsageHook = Box<dyn Fn(&str, i64, u64) + Send>;
 
-struct WriteJob {
-    records: Vec<ReceiptRecord>,
-    done: tokio::sync::oneshot::Sender<Result<Vec<Receipt>, String>>,
+enum WriteJob {
+    Receipts {
+        records: Vec<ReceiptRecord>,
+        done: tokio::sync::oneshot::Sender<Result<Vec<Receipt>, String>>,
+    },
+    Events {
+        events: Vec<AuditEvent>,
+        state: Vec<(String, String)>,
+        done: tokio::sync::oneshot::Sender<Result<(), String>>,
+    },
+}
+
+impl WriteJob {
+    fn rows(&self) -> usize {
+        match self {
+            WriteJob::Receipts { records, .. } => records.len(),
+            WriteJob::Events { events, .. } => events.len(),
+        }
+    }
+
+    fn records(&self) -> &[ReceiptRecord] {
+        match self {
+            WriteJob::Receipts { records, .. } => records,
+            WriteJob::Events { .. } => &[],
+        }
+    }
 }
 
 /// The embedded store.
@@ -70,6 +125,7 @@ pub struct Store {
     writer_thread: Mutex<Option<JoinHandle<()>>>,
     reader: Mutex<Connection>,
     valid: Arc<ValidIndex>,
+    tally: Arc<Tally>,
 }
 
 fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
@@ -81,6 +137,13 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// Now, in Unix milliseconds.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// The UTC day number (days since the Unix epoch) of a time in milliseconds.
 pub fn utc_day(at_ms: i64) -> i64 {
     at_ms.div_euclid(86_400_000)
@@ -88,15 +151,28 @@ pub fn utc_day(at_ms: i64) -> i64 {
 
 impl Store {
     /// Opens (creating and migrating if needed) the database at `path`.
-    /// `signer` signs the receipts of each group commit; `usage_hook` hears
-    /// of every usage event once it is durable.
+    /// `signer` signs the receipts of each group commit and the audit
+    /// chain's head; `usage_hook` hears of every usage event once it is
+    /// durable; `audit` says how the chain is kept. A chain that has no
+    /// entry yet begins with one counting the receipts already stored.
     pub fn open(
         path: &Path,
         signer: ReceiptSigner,
         usage_hook: UsageHook,
+        audit: AuditSetup,
     ) -> Result<Self, StoreError> {
         let mut writer_conn = open_connection(path)?;
         migrations::migrate(&mut writer_conn)?;
+        let mut tip = audit::load_tip(&writer_conn)?;
+        if tip.seq == 0 {
+            let before: u64 =
+                writer_conn.query_row("SELECT COUNT(*) FROM receipts", [], |row| row.get(0))?;
+            let started = AuditEvent::new(now_ms(), AuditKind::ChainStarted, None)
+                .with("receipts_before", before);
+            let tx = writer_conn.transaction()?;
+            append(&tx, &mut tip, vec![started], &audit.policy_sha256, &signer)?;
+            tx.commit()?;
+        }
         let reader = open_connection(path)?;
         let valid = Arc::new(ValidIndex::new());
         {
@@ -110,9 +186,19 @@ impl Store {
         }
         let writer_valid = valid.clone();
         let (tx, rx) = mpsc::channel::<WriteJob>();
+        let tally = audit.tally.clone();
+        let writer = Writer {
+            conn: writer_conn,
+            signer,
+            valid: writer_valid,
+            usage_hook,
+            audit,
+            tip,
+            pending: Vec::new(),
+        };
         let thread = std::thread::Builder::new()
             .name("zktx-store-writer".into())
-            .spawn(move || write_loop(writer_conn, rx, signer, &writer_valid, usage_hook))
+            .spawn(move || writer.run(rx))
             .map_err(|e| {
                 StoreError::Sqlite(rusqlite::Error::InvalidParameterName(e.to_string()))
             })?;
@@ -121,7 +207,59 @@ impl Store {
             writer_thread: Mutex::new(Some(thread)),
             reader: Mutex::new(reader),
             valid,
+            tally,
         })
+    }
+
+    /// Where denials and waiver uses are counted until the next commit
+    /// writes them to the audit chain.
+    pub fn tally(&self) -> &Tally {
+        &self.tally
+    }
+
+    /// Appends `events` to the audit chain and sets `state` values, in one
+    /// transaction; resolves once they are on disk and the head is signed.
+    pub fn record(
+        &self,
+        events: Vec<AuditEvent>,
+        state: Vec<(String, String)>,
+    ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'static {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        let sent = match &*self.writer.lock().expect("store lock") {
+            Some(writer) => writer
+                .send(WriteJob::Events {
+                    events,
+                    state,
+                    done,
+                })
+                .is_ok(),
+            None => false,
+        };
+        async move {
+            if !sent {
+                return Err(StoreError::Closed);
+            }
+            match wait.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(message)) => Err(StoreError::Sqlite(rusqlite::Error::InvalidParameterName(
+                    message,
+                ))),
+                Err(_) => Err(StoreError::Closed),
+            }
+        }
+    }
+
+    /// A value the audit state holds (what the previous start recorded).
+    pub fn audit_state(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(audit::state(
+            &self.reader.lock().expect("store lock"),
+            name,
+        )?)
+    }
+
+    /// The audit chain's signed head.
+    pub fn audit_head(&self) -> Result<Option<SignedHead>, StoreError> {
+        Ok(audit::read_head(&self.reader.lock().expect("store lock"))?)
     }
 
     /// Signs and persists `records`; resolves, once they are committed to
@@ -134,7 +272,7 @@ impl Store {
     ) -> impl std::future::Future<Output = Result<Vec<Receipt>, StoreError>> + Send + 'static {
         let (done, wait) = tokio::sync::oneshot::channel();
         let sent = match &*self.writer.lock().expect("store lock") {
-            Some(writer) => writer.send(WriteJob { records, done }).is_ok(),
+            Some(writer) => writer.send(WriteJob::Receipts { records, done }).is_ok(),
             None => false,
         };
         async move {
@@ -248,7 +386,7 @@ impl Drop for Store {
     }
 }
 
-fn row_to_receipt(row: &rusqlite::Row<'_>) -> rusqlite::Result<Receipt> {
+pub(crate) fn row_to_receipt(row: &rusqlite::Row<'_>) -> rusqlite::Result<Receipt> {
     let verdict: String = row.get(5)?;
     Ok(Receipt {
         id: row.get(0)?,
@@ -275,100 +413,198 @@ fn path_blob(batch: &ReceiptBatch) -> Vec<u8> {
     batch.path_hashes().unwrap_or_default().concat()
 }
 
-fn write_loop(
-    mut conn: Connection,
-    rx: mpsc::Receiver<WriteJob>,
+/// Appends `events` after `tip` and signs the new head, inside `tx`; moves
+/// `tip` only once the caller commits (it passes a copy).
+fn append(
+    tx: &rusqlite::Transaction<'_>,
+    tip: &mut ChainTip,
+    events: Vec<AuditEvent>,
+    policy_sha256: &str,
+    signer: &ReceiptSigner,
+) -> rusqlite::Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    for event in events {
+        audit::insert(tx, &tip.append(event, policy_sha256))?;
+    }
+    audit::write_head(tx, &signer.sign_audit_head(*tip, now_ms()))
+}
+
+/// The writer thread's state.
+struct Writer {
+    conn: Connection,
     signer: ReceiptSigner,
-    valid: &ValidIndex,
+    valid: Arc<ValidIndex>,
     usage_hook: UsageHook,
-) {
-    while let Ok(first) = rx.recv() {
-        let linger_until = Instant::now() + GROUP_COMMIT_LINGER;
-        let mut jobs = vec![first];
-        let mut rows = jobs[0].records.len();
-        while rows < GROUP_COMMIT_MAX {
-            let wait = GROUP_COMMIT_GAP.min(linger_until.saturating_duration_since(Instant::now()));
-            match rx.recv_timeout(wait) {
-                Ok(job) => {
-                    rows += job.records.len();
-                    jobs.push(job);
-                }
-                Err(_) => break,
-            }
-        }
-        signer.seal(
-            &mut jobs
-                .iter_mut()
-                .flat_map(|j| j.records.iter_mut().map(|r| &mut r.receipt))
-                .collect::<Vec<_>>(),
-        );
-        let result = write_group(&mut conn, &jobs).map_err(|e| e.to_string());
-        match &result {
-            Ok(()) => {
-                // Before any caller hears of its receipt (see `valid_index`).
-                for r in jobs.iter().flat_map(|j| &j.records).map(|r| &r.receipt) {
-                    if r.verdict == ReceiptVerdict::Valid {
-                        valid.insert(&r.tenant, &r.statement_digest);
+    audit: AuditSetup,
+    /// The audit chain's last committed entry.
+    tip: ChainTip,
+    /// Tallied events drained but not yet committed (kept across a failed commit).
+    pending: Vec<AuditEvent>,
+}
+
+impl Writer {
+    fn run(mut self, rx: mpsc::Receiver<WriteJob>) {
+        loop {
+            let first = match rx.recv_timeout(TALLY_FLUSH) {
+                Ok(job) => Some(job),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            let mut jobs = Vec::new();
+            if let Some(first) = first {
+                let linger_until = Instant::now() + GROUP_COMMIT_LINGER;
+                let mut rows = first.rows();
+                jobs.push(first);
+                while rows < GROUP_COMMIT_MAX {
+                    let wait = GROUP_COMMIT_GAP
+                        .min(linger_until.saturating_duration_since(Instant::now()));
+                    match rx.recv_timeout(wait) {
+                        Ok(job) => {
+                            rows += job.rows();
+                            jobs.push(job);
+                        }
+                        Err(_) => break,
                     }
                 }
-                let mut usage: HashMap<(&str, i64), u64> = HashMap::new();
-                for record in jobs.iter().flat_map(|j| &j.records).filter(|r| r.metered) {
-                    let day = utc_day(record.receipt.issued_at_ms);
-                    *usage
-                        .entry((record.receipt.tenant.as_str(), day))
-                        .or_default() += 1;
-                }
-                for ((tenant, day), count) in usage {
-                    usage_hook(tenant, day, count);
-                }
+            }
+            self.commit(jobs);
+        }
+        // Closing: what the tally still holds.
+        self.commit(Vec::new());
+        let _ = self.conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+    }
+
+    /// Seals, writes and answers one group of jobs, with the audit entries
+    /// they and the tally bring.
+    fn commit(&mut self, mut jobs: Vec<WriteJob>) {
+        self.pending.extend(self.audit.tally.drain(now_ms()));
+        if jobs.is_empty() && self.pending.is_empty() {
+            return;
+        }
+        let root = self.signer.seal(
+            &mut jobs
+                .iter_mut()
+                .flat_map(|j| match j {
+                    WriteJob::Receipts { records, .. } => records.as_mut_slice(),
+                    WriteJob::Events { .. } => &mut [],
+                })
+                .map(|r| &mut r.receipt)
+                .collect::<Vec<_>>(),
+        );
+        let mut events = Vec::new();
+        if let (Some(root), false) = (root, self.audit.bypass_for_benchmarks) {
+            let size = jobs.iter().map(|j| j.records().len()).sum::<usize>();
+            events.push(
+                AuditEvent::new(now_ms(), AuditKind::ReceiptGroup, None)
+                    .with("root", hex::encode(root))
+                    .with("size", size),
+            );
+        }
+        for job in &jobs {
+            if let WriteJob::Events { events: e, .. } = job {
+                events.extend(e.iter().cloned());
+            }
+        }
+        events.extend(self.pending.iter().cloned());
+        let mut tip = self.tip;
+        let result = self
+            .write_group(&jobs, events, &mut tip)
+            .map_err(|e| e.to_string());
+        match &result {
+            Ok(()) => {
+                self.tip = tip;
+                self.pending.clear();
+                self.after_commit(&jobs);
             }
             Err(error) => tracing::error!(%error, "group commit failed"),
         }
         for job in jobs {
-            let receipts = job.records.into_iter().map(|r| r.receipt).collect();
-            let _ = job.done.send(result.clone().map(|()| receipts));
-        }
-    }
-    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
-}
-
-fn write_group(conn: &mut Connection, jobs: &[WriteJob]) -> Result<(), rusqlite::Error> {
-    let tx = conn.transaction()?;
-    {
-        let mut receipt = tx.prepare_cached(
-            "INSERT INTO receipts (id, tenant, circuit, key_fingerprint, statement_digest, verdict, issued_at_ms, signature,
-                                   batch_size, batch_index, batch_path)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )?;
-        let mut usage = tx.prepare_cached(
-            "INSERT INTO usage_events (tenant, utc_day, receipt_id, at_ms) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for record in jobs.iter().flat_map(|j| &j.records) {
-            let r = &record.receipt;
-            receipt.execute(params![
-                r.id,
-                r.tenant,
-                r.circuit,
-                r.key_fingerprint,
-                r.statement_digest,
-                r.verdict.as_str(),
-                r.issued_at_ms,
-                r.signature,
-                r.batch.as_ref().map_or(0, |b| b.size),
-                r.batch.as_ref().map_or(0, |b| b.index),
-                r.batch.as_ref().map(path_blob).unwrap_or_default()
-            ])?;
-            if record.metered {
-                usage.execute(params![
-                    r.tenant,
-                    utc_day(r.issued_at_ms),
-                    r.id,
-                    r.issued_at_ms
-                ])?;
+            match job {
+                WriteJob::Receipts { records, done } => {
+                    let receipts = records.into_iter().map(|r| r.receipt).collect();
+                    let _ = done.send(result.clone().map(|()| receipts));
+                }
+                WriteJob::Events { done, .. } => {
+                    let _ = done.send(result.clone());
+                }
             }
         }
     }
-    tx.commit()
+
+    /// What a durable group makes known: valid statements (before any
+    /// caller hears of its receipt, see `valid_index`) and usage.
+    fn after_commit(&self, jobs: &[WriteJob]) {
+        let records = || jobs.iter().flat_map(|j| j.records());
+        for r in records().map(|r| &r.receipt) {
+            if r.verdict == ReceiptVerdict::Valid {
+                self.valid.insert(&r.tenant, &r.statement_digest);
+            }
+        }
+        let mut usage: HashMap<(&str, i64), u64> = HashMap::new();
+        for record in records().filter(|r| r.metered) {
+            let day = utc_day(record.receipt.issued_at_ms);
+            *usage
+                .entry((record.receipt.tenant.as_str(), day))
+                .or_default() += 1;
+        }
+        for ((tenant, day), count) in usage {
+            (self.usage_hook)(tenant, day, count);
+        }
+    }
+
+    fn write_group(
+        &mut self,
+        jobs: &[WriteJob],
+        events: Vec<AuditEvent>,
+        tip: &mut ChainTip,
+    ) -> Result<(), rusqlite::Error> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut receipt = tx.prepare_cached(
+                "INSERT INTO receipts (id, tenant, circuit, key_fingerprint, statement_digest, verdict, issued_at_ms, signature,
+                                       batch_size, batch_index, batch_path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            let mut usage = tx.prepare_cached(
+                "INSERT INTO usage_events (tenant, utc_day, receipt_id, at_ms) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for record in jobs.iter().flat_map(|j| j.records()) {
+                let r = &record.receipt;
+                receipt.execute(params![
+                    r.id,
+                    r.tenant,
+                    r.circuit,
+                    r.key_fingerprint,
+                    r.statement_digest,
+                    r.verdict.as_str(),
+                    r.issued_at_ms,
+                    r.signature,
+                    r.batch.as_ref().map_or(0, |b| b.size),
+                    r.batch.as_ref().map_or(0, |b| b.index),
+                    r.batch.as_ref().map(path_blob).unwrap_or_default()
+                ])?;
+                if record.metered {
+                    usage.execute(params![
+                        r.tenant,
+                        utc_day(r.issued_at_ms),
+                        r.id,
+                        r.issued_at_ms
+                    ])?;
+                }
+            }
+        }
+        for job in jobs {
+            if let WriteJob::Events { state, .. } = job {
+                for (name, value) in state {
+                    audit::set_state(&tx, name, value)?;
+                }
+            }
+        }
+        append(&tx, tip, events, &self.audit.policy_sha256, &self.signer)?;
+        tx.commit()
+    }
 }
 
 #[cfg(test)]
@@ -405,6 +641,7 @@ mod tests {
             Box::new(move |_, _, n| {
                 hook_count.fetch_add(n, Ordering::SeqCst);
             }),
+            AuditSetup::new(&"ab".repeat(32)),
         )
         .unwrap();
         let day_ms = 20_000 * 86_400_000;
@@ -450,7 +687,13 @@ mod tests {
         ));
         drop(store);
 
-        let store = Store::open(&path, signer, Box::new(|_, _, _| {})).unwrap();
+        let store = Store::open(
+            &path,
+            signer,
+            Box::new(|_, _, _| {}),
+            AuditSetup::new(&"ab".repeat(32)),
+        )
+        .unwrap();
         assert_eq!(store.receipt_count().unwrap(), 2);
         // As stored, each receipt is the one its caller got, and checks alone.
         for receipt in &signed {

@@ -1,6 +1,7 @@
 //! Service integration: a real server on ephemeral loopback ports, driven by a
 //! real tonic client and a real HTTP client.
 
+mod audit;
 mod bounds;
 mod connections;
 mod durability;
