@@ -214,6 +214,7 @@ async fn start_server(
             daily_proofs: u64::MAX / 2,
             max_batch: 1_000,
             tiers: None,
+            edition: None,
         },
     );
     config.tenants = tenants

@@ -66,6 +66,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::audit::Command,
     },
+    /// Auditor access: expiring, read-only keys scoped to one tenant.
+    Auditor {
+        #[command(subcommand)]
+        command: commands::auditor::Command,
+    },
     /// The sandbox pilot: partner sets, proofs, a server, verdicts, receipts, load, chaos.
     Pilot(commands::pilot::Args),
     /// Drive a local server with load: scenarios pilot, batch, max, or a custom run.
@@ -107,6 +112,7 @@ fn main() -> ExitCode {
         Command::Receipt { command } => commands::receipt::run(command),
         Command::Policy { command } => commands::policy::run(command),
         Command::Audit { command } => commands::audit::run(command),
+        Command::Auditor { command } => commands::auditor::run(command),
         Command::Apikey { command } => commands::apikey::run(command),
     };
     exit::finish(result)

@@ -13,8 +13,8 @@ use utoipa::OpenApi;
 
 use crate::receipt::{Receipt, ReceiptBatch, ReceiptVerdict};
 use crate::rest::{
-    ErrorBody, RestBatchRequest, RestBatchResponse, RestCircuit, RestInputs, RestItemResult,
-    RestReceiptKey, RestSubmission, RestVerifyResponse, UsageReport,
+    ErrorBody, RestBatchRequest, RestBatchResponse, RestCircuit, RestEntitlement, RestEntitlements,
+    RestInputs, RestItemResult, RestReceiptKey, RestSubmission, RestVerifyResponse, UsageReport,
 };
 
 /// The OpenAPI document.
@@ -25,9 +25,10 @@ pub fn document() -> utoipa::openapi::OpenApi {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "zktx", description = "Verify proofs that two private sets overlap in at most k members."),
-    paths(verify, verify_batch, get_receipt, list_circuits, receipt_key, usage),
+    paths(verify, verify_batch, get_receipt, list_circuits, receipt_key, usage, entitlements, audit_export),
     components(schemas(RestInputs, RestSubmission, RestBatchRequest, RestVerifyResponse, ErrorBody,
-        RestItemResult, RestBatchResponse, RestCircuit, RestReceiptKey, Receipt, ReceiptBatch, ReceiptVerdict, UsageReport)),
+        RestItemResult, RestBatchResponse, RestCircuit, RestReceiptKey, Receipt, ReceiptBatch, ReceiptVerdict, UsageReport,
+        RestEntitlement, RestEntitlements)),
     modifiers(&BearerAuth),
     security(("api_key" = []))
 )]
@@ -97,3 +98,19 @@ fn receipt_key() {}
 #[utoipa::path(get, path = "/v1/usage",
     responses((status = 200, body = UsageReport), (status = 401, body = ErrorBody)))]
 fn usage() {}
+
+/// The caller's plan features, each on or off with the reason (naming the
+/// plan or the server evidence that would turn it on), and the evidence.
+#[utoipa::path(get, path = "/v1/entitlements",
+    responses((status = 200, body = RestEntitlements), (status = 401, body = ErrorBody)))]
+fn entitlements() {}
+
+/// The caller's audit export as JSON Lines (`docs/governance.md`): for a
+/// tenant whose plan has evidence downloads, or an auditor key (read-only,
+/// expiring). Check it offline with `zktx audit verify --export`.
+#[utoipa::path(get, path = "/v1/audit/export",
+    params(("from" = Option<String>, Query, description = "first UTC day, YYYY-MM-DD"),
+           ("to" = Option<String>, Query, description = "last UTC day, YYYY-MM-DD (included)")),
+    responses((status = 200, content_type = "application/x-ndjson", body = String),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+fn audit_export() {}

@@ -249,3 +249,63 @@ pub struct UsageReport {
     /// Sustained requests per second.
     pub requests_per_second: u32,
 }
+
+/// One plan feature and why it is on or off.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct RestEntitlement {
+    /// `tiers`, `max_batch`, `streaming`, `daily_quota`, `receipt_retention`,
+    /// `webhooks`, `auditor_access` or `evidence_downloads`.
+    pub feature: String,
+    /// Whether it is on.
+    pub enabled: bool,
+    /// The limit, for features that are one (`"16, 64"`, `"256"`, `"90 days"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Why, naming the plan or the evidence that would turn it on.
+    pub reason: String,
+}
+
+/// The caller's plan features (`GET /v1/entitlements`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct RestEntitlements {
+    /// The tenant.
+    pub tenant: String,
+    /// The plan's name.
+    pub plan: String,
+    /// `starter`, `pro` or `enterprise`: the plan's column of the matrix.
+    pub edition: String,
+    /// Price of one verified proof, USD, exact decimal.
+    pub price_per_proof_usd: String,
+    /// Evidence: every verifying key is from a setup ceremony.
+    pub ceremony_keys: bool,
+    /// Evidence: the policy bundle's hash is pinned.
+    pub policy_pinned: bool,
+    /// The SHA-256 (hex) of the admission policy bundle in force.
+    pub policy_sha256: String,
+    /// Every feature, in the matrix's order.
+    pub features: Vec<RestEntitlement>,
+}
+
+impl From<RestEntitlements> for crate::v1::Entitlements {
+    fn from(e: RestEntitlements) -> Self {
+        Self {
+            tenant: e.tenant,
+            plan: e.plan,
+            edition: e.edition,
+            price_per_proof_usd: e.price_per_proof_usd,
+            ceremony_keys: e.ceremony_keys,
+            policy_pinned: e.policy_pinned,
+            policy_sha256: e.policy_sha256,
+            features: e
+                .features
+                .into_iter()
+                .map(|f| crate::v1::Entitlement {
+                    feature: f.feature,
+                    enabled: f.enabled,
+                    value: f.value.unwrap_or_default(),
+                    reason: f.reason,
+                })
+                .collect(),
+        }
+    }
+}

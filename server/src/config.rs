@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
+pub use zktx_governance::entitlements::Edition;
 pub use zktx_governance::Profile;
 
 /// Everything `zktx serve` can be told.
@@ -169,9 +170,24 @@ pub struct Plan {
     /// Tiers (slots per side) the plan may use; absent means every tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tiers: Option<Vec<usize>>,
+    /// The plan's column of the entitlement matrix (`starter`, `pro`,
+    /// `enterprise`: its on/off features and its price). Absent: the plan's
+    /// name when it is one of those, otherwise `enterprise` (see
+    /// [`Plan::edition_of`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edition: Option<Edition>,
 }
 
 impl Plan {
+    /// The edition of this plan, configured as `name`: its `edition`, else
+    /// the edition its name is, else `enterprise` (the sandbox's and custom
+    /// contracts' default; set `edition` to sell less).
+    pub fn edition_of(&self, name: &str) -> Edition {
+        self.edition
+            .or_else(|| Edition::from_name(name))
+            .unwrap_or(Edition::Enterprise)
+    }
+
     /// Whether the plan allows circuits of `tier` slots per side.
     pub fn allows_tier(&self, tier: usize) -> bool {
         self.tiers
@@ -234,28 +250,33 @@ impl Default for ServerConfig {
 
 /// Starter, Pro and Enterprise, and the sandbox's own plan.
 pub fn default_plans() -> BTreeMap<String, Plan> {
-    let plan = |rps, burst, daily, max_batch, tiers: Option<&[usize]>| Plan {
-        requests_per_second: rps,
-        burst,
-        daily_proofs: daily,
-        max_batch,
-        tiers: tiers.map(<[usize]>::to_vec),
+    let from_row = |edition: Edition| {
+        let row = edition.row();
+        (
+            edition.name().to_string(),
+            Plan {
+                requests_per_second: row.requests_per_second,
+                burst: row.burst,
+                daily_proofs: row.daily_proofs,
+                max_batch: row.max_batch,
+                tiers: row.tiers.map(<[usize]>::to_vec),
+                edition: Some(edition),
+            },
+        )
     };
-    BTreeMap::from([
-        ("starter".into(), plan(5, 10, 1_000, 16, Some(&[16, 64]))),
-        (
-            "pro".into(),
-            plan(200, 400, 200_000, 256, Some(&[16, 64, 256])),
-        ),
-        (
-            "enterprise".into(),
-            plan(5_000, 10_000, 20_000_000, 1_000, None),
-        ),
-        (
-            "sandbox".into(),
-            plan(10_000, 20_000, 10_000_000, 1_000, None),
-        ),
-    ])
+    let mut plans: BTreeMap<String, Plan> = Edition::ALL.into_iter().map(from_row).collect();
+    plans.insert(
+        "sandbox".into(),
+        Plan {
+            requests_per_second: 10_000,
+            burst: 20_000,
+            daily_proofs: 10_000_000,
+            max_batch: 1_000,
+            tiers: None,
+            edition: Some(Edition::Enterprise),
+        },
+    );
+    plans
 }
 
 impl ServerConfig {

@@ -15,6 +15,7 @@ use crate::admission::Route;
 use crate::error::ApiError;
 use crate::service::{ItemResult, Service, Submission, Verification};
 use crate::telemetry::{request_id, RequestLog};
+use zktx_governance::entitlements::Feature;
 use zktx_governance::{Method, Transport};
 use zktx_proto::receipt::{to_message, verdict_message};
 
@@ -248,7 +249,10 @@ impl v1::verifier_server::Verifier for GrpcApi {
         request: Request<Streaming<v1::VerifyStreamRequest>>,
     ) -> Result<Response<Self::VerifyStreamStream>, Status> {
         let mut log = self.log("grpc.VerifyStream", &request);
-        let ctx = match self.admitted(&request, &mut log) {
+        let ctx = match self.admitted(&request, &mut log).and_then(|ctx| {
+            self.service.require(&ctx.tenant, Feature::Streaming)?;
+            Ok(ctx)
+        }) {
             Ok(ctx) => ctx,
             Err(e) => return respond(log, Err(e)),
         };
@@ -336,6 +340,13 @@ impl v1::verifier_server::Verifier for GrpcApi {
                         allowed: ctx.tenant.plan.allows_tier(c.tier),
                     })
                     .collect(),
+                policy_sha256: self
+                    .service
+                    .admission()
+                    .gate()
+                    .bundle()
+                    .sha256()
+                    .to_string(),
             });
         respond(log, result)
     }
@@ -357,6 +368,17 @@ impl v1::verifier_server::Verifier for GrpcApi {
                 requests_per_second: u.requests_per_second,
             }
         });
+        respond(log, result)
+    }
+
+    async fn get_entitlements(
+        &self,
+        request: Request<v1::GetEntitlementsRequest>,
+    ) -> Result<Response<v1::Entitlements>, Status> {
+        let mut log = self.log("grpc.GetEntitlements", &request);
+        let result = self
+            .admitted(&request, &mut log)
+            .map(|ctx| self.service.entitlements(&ctx.tenant).into());
         respond(log, result)
     }
 

@@ -10,9 +10,11 @@
 
 pub mod admission;
 pub mod audit;
+pub mod auditor;
 pub mod batcher;
 pub mod config;
 pub mod connections;
+pub mod entitlements;
 pub mod error;
 pub mod grpc;
 pub mod inflight;

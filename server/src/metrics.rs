@@ -41,6 +41,8 @@ pub struct Metrics {
     /// Always 1, labelled with the policy bundle's SHA-256 and version and
     /// the server's profile: which policy answers.
     pub policy_info: IntGaugeVec,
+    /// Entitlement decisions by feature and outcome (`on`, `off`).
+    pub entitlement_decisions: IntCounterVec,
     /// CPU seconds this process has used, to 10 ms (the process collector's
     /// counter has whole seconds); refreshed on every scrape.
     pub cpu_seconds: prometheus::Gauge,
@@ -187,9 +189,21 @@ impl Metrics {
             )
             .expect("valid metric"),
         );
+        let entitlement_decisions = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "entitlement_decisions_total",
+                    "Plan feature decisions by feature and outcome (on, off).",
+                ),
+                &["feature", "outcome"],
+            )
+            .expect("valid metric"),
+        );
         Self {
             policy_decisions,
             policy_info,
+            entitlement_decisions,
             cpu_seconds,
             connections_open,
             connections_evicted,

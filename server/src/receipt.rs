@@ -53,9 +53,9 @@ impl ReceiptSigner {
         }
     }
 
-    /// The public key (hex) of the key at `path`, which must exist: for
-    /// offline checks of a data directory, which must not make a key.
-    pub fn public_key_of(path: &Path) -> Result<String, SignerError> {
+    /// The key at `path`, which must exist: for offline commands on a data
+    /// directory, which must not make one.
+    pub fn load_existing(path: &Path) -> Result<Self, SignerError> {
         let bytes = std::fs::read(path).map_err(|source| SignerError {
             path: path.display().to_string(),
             source,
@@ -64,7 +64,12 @@ impl ReceiptSigner {
             path: path.display().to_string(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, "expected 32 bytes"),
         })?;
-        Ok(Self::from_seed(seed).public_key_hex())
+        Ok(Self::from_seed(seed))
+    }
+
+    /// The public key (hex) of the key at `path`, which must exist.
+    pub fn public_key_of(path: &Path) -> Result<String, SignerError> {
+        Ok(Self::load_existing(path)?.public_key_hex())
     }
 
     /// A signer for a given key (tests).

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -26,6 +26,8 @@ use crate::error::ApiError;
 use crate::json::{parse, read_body};
 use crate::service::{ItemResult, Service, Submission, Verification};
 use crate::telemetry::{request_id, RequestLog};
+use zktx_governance::audit::ExportScope;
+use zktx_governance::entitlements::Feature;
 use zktx_governance::{Method, Transport};
 
 /// A batch body with its items counted but not parsed: each is a slice of
@@ -47,6 +49,8 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/circuits", get(list_circuits))
         .route("/v1/receipt-key", get(receipt_key))
         .route("/v1/usage", get(usage))
+        .route("/v1/entitlements", get(entitlements))
+        .route("/v1/audit/export", get(audit_export))
         .route(
             "/openapi.json",
             get(|| async { Json(zktx_proto::openapi::document()) }),
@@ -214,7 +218,10 @@ async fn get_receipt(
     Path(id): Path<String>,
 ) -> Response {
     let c = call(&service, "rest.get_receipt", &headers);
-    let result = admitted(&service, c.tenant).and_then(|tenant| service.receipt(&tenant, &id));
+    let result = service
+        .reader(c.tenant, authorization(&headers), "receipt")
+        .await
+        .and_then(|reader| service.receipt(&reader.tenant, &id));
     answer(c.log, result)
 }
 
@@ -235,8 +242,16 @@ async fn list_circuits(State(service): State<Arc<Service>>, headers: HeaderMap) 
             })
             .collect::<Vec<_>>()
     });
-    answer(c.log, result)
+    let mut response = answer(c.log, result);
+    if let Ok(value) = service.admission().gate().bundle().sha256().parse() {
+        response.headers_mut().insert(POLICY_HEADER, value);
+    }
+    response
 }
+
+/// The response header of `GET /v1/circuits` naming the admission policy
+/// bundle in force (its SHA-256, hex).
+pub const POLICY_HEADER: &str = "x-zktx-policy-sha256";
 
 /// The public key that signs receipts (no API key needed).
 async fn receipt_key(State(service): State<Arc<Service>>, headers: HeaderMap) -> Response {
@@ -253,8 +268,120 @@ async fn receipt_key(State(service): State<Arc<Service>>, headers: HeaderMap) ->
 /// The caller's plan and today's metered proofs.
 async fn usage(State(service): State<Arc<Service>>, headers: HeaderMap) -> Response {
     let c = call(&service, "rest.usage", &headers);
-    let result = admitted(&service, c.tenant).map(|tenant| service.usage(&tenant));
+    let result = service
+        .reader(c.tenant, authorization(&headers), "usage")
+        .await
+        .map(|reader| service.usage(&reader.tenant));
     answer(c.log, result)
+}
+
+/// The caller's plan features, each on or off with the reason.
+async fn entitlements(State(service): State<Arc<Service>>, headers: HeaderMap) -> Response {
+    let c = call(&service, "rest.entitlements", &headers);
+    let result = service
+        .reader(c.tenant, authorization(&headers), "entitlements")
+        .await
+        .map(|reader| service.entitlements(&reader.tenant));
+    answer(c.log, result)
+}
+
+fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers.get("authorization").and_then(|v| v.to_str().ok())
+}
+
+/// The most bytes one export over HTTP may hold; a longer one is refused
+/// (run `zktx audit export` on the server, or choose a later `from`).
+pub const MAX_EXPORT_BYTES: usize = 64 << 20;
+
+/// The caller's audit export (JSON Lines, see `docs/governance.md`): for a
+/// tenant key with evidence downloads in its plan, or an auditor key.
+/// `?from=YYYY-MM-DD&to=YYYY-MM-DD` (UTC days, `to` included) bound the period.
+async fn audit_export(
+    State(service): State<Arc<Service>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let c = call(&service, "rest.audit_export", &headers);
+    let result = async {
+        let (from_ms, to_ms) = export_period(query.as_deref().unwrap_or(""))?;
+        let reader = service
+            .reader(c.tenant, authorization(&headers), "audit_export")
+            .await?;
+        if reader.auditor.is_none() {
+            service.require(&reader.tenant, Feature::EvidenceDownloads)?;
+        }
+        let scope = ExportScope {
+            tenant: reader.tenant.id.clone(),
+            from_ms,
+            to_ms,
+        };
+        let path = service.store().path().to_path_buf();
+        let bytes = tokio::task::spawn_blocking(move || {
+            let mut out = Capped(Vec::new());
+            crate::store::audit::export(&path, scope, &mut out).map(|_| out.0)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        bytes.map_err(|e| match e {
+            crate::store::audit::AuditCheckError::Io(_) => ApiError::invalid(
+                "from",
+                "the export from this date exceeds 64 MiB: choose a later `from`, or run `zktx audit export` on the server",
+            ),
+            other => ApiError::Internal(format!("audit export: {other}")),
+        })
+    }
+    .await;
+    match result {
+        Ok(bytes) => {
+            c.log.finish("OK", None);
+            ([(header::CONTENT_TYPE, "application/x-ndjson")], bytes).into_response()
+        }
+        Err(error) => answer::<()>(c.log, Err(error)),
+    }
+}
+
+/// A buffer that refuses to grow past [`MAX_EXPORT_BYTES`].
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_EXPORT_BYTES {
+            return Err(std::io::Error::other("export too large"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `from` and `to` of an export query (UTC days; `to` included).
+fn export_period(query: &str) -> Result<(Option<i64>, Option<i64>), ApiError> {
+    let (mut from, mut to) = (None, None);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let day = |field: &str| {
+            zktx_governance::audit::export::day_start_ms(value)
+                .ok_or_else(|| ApiError::invalid(field, "expected a UTC day, YYYY-MM-DD"))
+        };
+        match name {
+            "from" => from = Some(day("from")?),
+            "to" => to = Some(day("to")? + 86_400_000),
+            _ => {
+                return Err(ApiError::invalid(
+                    "query",
+                    "unknown parameter: only `from` and `to` are accepted",
+                ))
+            }
+        }
+    }
+    if let (Some(f), Some(t)) = (from, to) {
+        if f >= t {
+            return Err(ApiError::invalid("to", "the period ends before it starts"));
+        }
+    }
+    Ok((from, to))
 }
 
 async fn readyz(State(service): State<Arc<Service>>) -> Response {

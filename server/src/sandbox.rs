@@ -78,6 +78,7 @@ pub fn ensure_load_tenants(config: &mut ServerConfig, data_dir: &Path) -> Result
             daily_proofs: 0,
             max_batch: 1_000,
             tiers: None,
+            edition: None,
         });
         let key = keys_in_file(&data.capped_api_key(), 1)?.remove(0);
         add_tenant(config, CAPPED_TENANT, CAPPED_PLAN, &key);

@@ -23,6 +23,7 @@ use crate::quota::{now_ms, Quotas};
 use crate::receipt::{Receipt, ReceiptVerdict};
 use crate::store::{ReceiptRecord, Store};
 use crate::tenants::{Tenant, Tenants};
+use zktx_governance::entitlements::Evidence;
 pub use zktx_proto::rest::UsageReport;
 
 /// One proof as a caller submits it (either front end converts to this).
@@ -91,6 +92,8 @@ pub struct ServiceParts {
     pub metrics: Metrics,
     /// The admission policy gate.
     pub admission: Admission,
+    /// What the server can show for itself (gates some plan features).
+    pub evidence: Evidence,
 }
 
 /// The service.
@@ -118,14 +121,33 @@ impl Service {
         }
     }
 
-    /// The tenant an `authorization` value names.
+    /// The tenant an `authorization` value names. An auditor key is refused
+    /// here (read-only endpoints take it through [`Service::reader`]).
     pub fn authenticate(&self, authorization: Option<&str>) -> Result<Arc<Tenant>, ApiError> {
-        self.parts.tenants.authenticate(authorization)
+        self.parts
+            .tenants
+            .authenticate(authorization)
+            .map_err(|e| self.refuse_auditor(authorization, e))
+    }
+
+    /// The configured tenant `id`.
+    pub fn tenant_by_id(&self, id: &str) -> Option<Arc<Tenant>> {
+        self.parts
+            .tenants
+            .all()
+            .iter()
+            .find(|t| t.id == id)
+            .cloned()
     }
 
     /// Metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.parts.metrics
+    }
+
+    /// What the server can show for itself: ceremony keys, a pinned policy.
+    pub fn evidence(&self) -> Evidence {
+        self.parts.evidence
     }
 
     /// The receipt-signing public key (hex).

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use zktx_circuits::encoding;
 use zktx_formats::{DataDir, FormatError, KeyDir};
 use zktx_governance::audit::Tally;
+use zktx_governance::entitlements::Evidence;
 use zktx_prover::ProverError;
 use zktx_verifier::{
     BatchConfig, BatchVerifier, CacheConfig, PairingBackend, PreparedKeyRegistry, VerdictCache,
@@ -244,6 +245,14 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
         PreparedKeyRegistry::load(&keys)
     })?);
 
+    // The evidence some plan features are gated on: every key from a
+    // ceremony, and a pinned policy (a wrong pin refused the start above).
+    let evidence = Evidence {
+        ceremony_keys: circuits
+            .iter()
+            .all(|c| c.origin == zktx_formats::KeyOrigin::Ceremony),
+        policy_pinned: config.policy.pinned_sha256.is_some(),
+    };
     let tenants = Tenants::from_config(&config);
     let quotas = Quotas::new(tenants.all()).audited(tally.clone());
     let signer =
@@ -309,6 +318,7 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
         cache,
         metrics,
         admission,
+        evidence,
     }));
 
     let bind = |addr: SocketAddr| async move {

@@ -91,7 +91,8 @@ fn parse_to(text: &str) -> Result<i64, String> {
     }
 }
 
-fn store_of(data_dir: Option<PathBuf>) -> anyhow::Result<(DataDir, PathBuf)> {
+/// The data directory (default: the sandbox's) and its store, which must exist.
+pub(crate) fn store_of(data_dir: Option<PathBuf>) -> anyhow::Result<(DataDir, PathBuf)> {
     let data = DataDir::new(data_dir.unwrap_or_else(default_data_dir));
     let store = data.store();
     anyhow::ensure!(

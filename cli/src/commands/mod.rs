@@ -2,6 +2,7 @@
 
 pub mod apikey;
 pub mod audit;
+pub mod auditor;
 pub mod circuit;
 pub mod commit;
 pub mod keys;

@@ -425,6 +425,38 @@ fn sigkill_mid_load_loses_no_received_receipt_and_usage_matches_the_store() {
         !dir.join("x.jsonl").exists(),
         "a refused export leaves no file"
     );
+    // An auditor key for acme, and bad grants that change nothing.
+    let granted = audit(&[
+        "auditor",
+        "grant",
+        "--data-dir",
+        "data",
+        "--tenant",
+        "acme",
+        "--days",
+        "7",
+    ]);
+    assert!(
+        granted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&granted.stderr)
+    );
+    assert!(String::from_utf8_lossy(&granted.stdout).contains("zktx_aud_"));
+    for (args, field) in [
+        (["--tenant", "nobody", "--days", "7"], "tenant:"),
+        (["--tenant", "acme", "--days", "91"], "days:"),
+    ] {
+        let mut all = vec!["auditor", "grant", "--data-dir", "data"];
+        all.extend(args);
+        let refused = audit(&all);
+        assert_eq!(refused.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&refused.stderr).contains(field));
+    }
+    let intact = audit(&["audit", "verify", "--data-dir", "data"]);
+    assert!(
+        intact.status.success(),
+        "the grant extended the chain soundly"
+    );
     // A row edited behind the server's back is named.
     let db = rusqlite::Connection::open(dir.join("data/zktx.db")).unwrap();
     db.execute_batch(

@@ -90,6 +90,13 @@ impl ExportScope {
     }
 }
 
+/// The start of UTC day `text` (`YYYY-MM-DD`), in Unix milliseconds.
+pub fn day_start_ms(text: &str) -> Option<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(text, &format).ok()?;
+    Some(day.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
 /// Builds an export line by line; the caller feeds every entry from the
 /// first one at or after the period's start to the head, in order.
 pub struct ExportWriter {

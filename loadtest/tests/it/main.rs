@@ -27,6 +27,7 @@ fn plan(daily_proofs: u64) -> Plan {
         daily_proofs,
         max_batch: 8,
         tiers: None,
+        edition: None,
     }
 }
 

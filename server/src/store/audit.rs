@@ -11,9 +11,11 @@ use std::io::Write;
 use std::path::Path;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+
+use crate::receipt::ReceiptSigner;
 use zktx_governance::audit::{
-    parse_hash, AuditEntry, AuditKind, ChainBreak, ChainTip, ChainWalker, ExportLine, ExportScope,
-    ExportWriter, SignedHead,
+    parse_hash, AuditEntry, AuditEvent, AuditKind, ChainBreak, ChainTip, ChainWalker, ExportLine,
+    ExportScope, ExportWriter, SignedHead,
 };
 
 /// Why a store's audit chain does not check, or could not be read.
@@ -98,8 +100,40 @@ pub(crate) fn write_head(tx: &Transaction<'_>, head: &SignedHead) -> rusqlite::R
     Ok(())
 }
 
+/// Appends `events` after the chain's stored tip and signs the new head,
+/// inside `tx` (which should hold the write lock: an immediate
+/// transaction). Entries carry `policy_sha256`, or when `None` (an offline
+/// command) the policy of the chain's last entry. Returns the new tip.
+pub fn append(
+    tx: &Transaction<'_>,
+    events: Vec<AuditEvent>,
+    policy_sha256: Option<&str>,
+    signer: &ReceiptSigner,
+) -> Result<ChainTip, AuditCheckError> {
+    let mut tip = load_tip(tx)?;
+    if events.is_empty() {
+        return Ok(tip);
+    }
+    let policy = match policy_sha256 {
+        Some(policy) => policy.to_string(),
+        None => tx
+            .query_row(
+                "SELECT policy_sha256 FROM audit_log ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?
+            .unwrap_or_default(),
+    };
+    for event in events {
+        insert(tx, &tip.append(event, &policy))?;
+    }
+    write_head(tx, &signer.sign_audit_head(tip, super::now_ms()))?;
+    Ok(tip)
+}
+
 /// The chain's tip as stored (its last row).
-pub(crate) fn load_tip(conn: &Connection) -> Result<ChainTip, AuditCheckError> {
+pub fn load_tip(conn: &Connection) -> Result<ChainTip, AuditCheckError> {
     let last: Option<(u64, String)> = conn
         .query_row(
             "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",

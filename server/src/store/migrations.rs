@@ -66,6 +66,15 @@ const STEPS: &[&str] = &[
          name   TEXT PRIMARY KEY,
          value  TEXT NOT NULL
      );",
+    // 4: auditor keys (`zktx auditor grant`): read-only, one tenant, expiring;
+    // only the key's SHA-256 is kept.
+    "CREATE TABLE auditor_keys (
+         id          TEXT PRIMARY KEY,
+         tenant      TEXT NOT NULL,
+         key_sha256  TEXT NOT NULL UNIQUE,
+         created_ms  INTEGER NOT NULL,
+         expires_ms  INTEGER NOT NULL
+     );",
 ];
 
 /// The schema version this build writes.

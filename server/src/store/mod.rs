@@ -10,6 +10,7 @@
 //! callers it serves. Reads use their own connection.
 
 pub mod audit;
+pub mod auditors;
 mod migrations;
 mod valid_index;
 
@@ -19,8 +20,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rusqlite::{params, Connection, OptionalExtension};
-use zktx_governance::audit::{AuditEvent, AuditKind, ChainTip, SignedHead, Tally};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use zktx_governance::audit::{AuditEvent, AuditKind, SignedHead, Tally};
 
 use crate::receipt::{Receipt, ReceiptBatch, ReceiptSigner, ReceiptVerdict};
 
@@ -126,9 +127,10 @@ pub struct Store {
     reader: Mutex<Connection>,
     valid: Arc<ValidIndex>,
     tally: Arc<Tally>,
+    path: std::path::PathBuf,
 }
 
-fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+pub(crate) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -163,14 +165,15 @@ impl Store {
     ) -> Result<Self, StoreError> {
         let mut writer_conn = open_connection(path)?;
         migrations::migrate(&mut writer_conn)?;
-        let mut tip = audit::load_tip(&writer_conn)?;
-        if tip.seq == 0 {
-            let before: u64 =
-                writer_conn.query_row("SELECT COUNT(*) FROM receipts", [], |row| row.get(0))?;
-            let started = AuditEvent::new(now_ms(), AuditKind::ChainStarted, None)
-                .with("receipts_before", before);
-            let tx = writer_conn.transaction()?;
-            append(&tx, &mut tip, vec![started], &audit.policy_sha256, &signer)?;
+        if audit::load_tip(&writer_conn)?.seq == 0 {
+            let tx = writer_conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if audit::load_tip(&tx)?.seq == 0 {
+                let before: u64 =
+                    tx.query_row("SELECT COUNT(*) FROM receipts", [], |row| row.get(0))?;
+                let started = AuditEvent::new(now_ms(), AuditKind::ChainStarted, None)
+                    .with("receipts_before", before);
+                audit::append(&tx, vec![started], Some(&audit.policy_sha256), &signer)?;
+            }
             tx.commit()?;
         }
         let reader = open_connection(path)?;
@@ -193,7 +196,6 @@ impl Store {
             valid: writer_valid,
             usage_hook,
             audit,
-            tip,
             pending: Vec::new(),
         };
         let thread = std::thread::Builder::new()
@@ -208,6 +210,7 @@ impl Store {
             reader: Mutex::new(reader),
             valid,
             tally,
+            path: path.to_path_buf(),
         })
     }
 
@@ -255,6 +258,17 @@ impl Store {
             &self.reader.lock().expect("store lock"),
             name,
         )?)
+    }
+
+    /// The auditor key `secret` names, if any (expired or not).
+    pub fn auditor_key(&self, secret: &str) -> Result<Option<auditors::AuditorKey>, StoreError> {
+        auditors::find(&self.reader.lock().expect("store lock"), secret)
+    }
+
+    /// The database file (for read-only work off the store's connections,
+    /// such as an audit export).
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The audit chain's signed head.
@@ -413,24 +427,6 @@ fn path_blob(batch: &ReceiptBatch) -> Vec<u8> {
     batch.path_hashes().unwrap_or_default().concat()
 }
 
-/// Appends `events` after `tip` and signs the new head, inside `tx`; moves
-/// `tip` only once the caller commits (it passes a copy).
-fn append(
-    tx: &rusqlite::Transaction<'_>,
-    tip: &mut ChainTip,
-    events: Vec<AuditEvent>,
-    policy_sha256: &str,
-    signer: &ReceiptSigner,
-) -> rusqlite::Result<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    for event in events {
-        audit::insert(tx, &tip.append(event, policy_sha256))?;
-    }
-    audit::write_head(tx, &signer.sign_audit_head(*tip, now_ms()))
-}
-
 /// The writer thread's state.
 struct Writer {
     conn: Connection,
@@ -438,8 +434,6 @@ struct Writer {
     valid: Arc<ValidIndex>,
     usage_hook: UsageHook,
     audit: AuditSetup,
-    /// The audit chain's last committed entry.
-    tip: ChainTip,
     /// Tallied events drained but not yet committed (kept across a failed commit).
     pending: Vec<AuditEvent>,
 }
@@ -508,13 +502,9 @@ impl Writer {
             }
         }
         events.extend(self.pending.iter().cloned());
-        let mut tip = self.tip;
-        let result = self
-            .write_group(&jobs, events, &mut tip)
-            .map_err(|e| e.to_string());
+        let result = self.write_group(&jobs, events).map_err(|e| e.to_string());
         match &result {
             Ok(()) => {
-                self.tip = tip;
                 self.pending.clear();
                 self.after_commit(&jobs);
             }
@@ -558,9 +548,13 @@ impl Writer {
         &mut self,
         jobs: &[WriteJob],
         events: Vec<AuditEvent>,
-        tip: &mut ChainTip,
-    ) -> Result<(), rusqlite::Error> {
-        let tx = self.conn.transaction()?;
+    ) -> Result<(), StoreError> {
+        // Immediate: the write lock first, so an offline command appending
+        // to the chain at the same time (`zktx auditor grant`) waits its turn
+        // and each sees the other's tip.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut receipt = tx.prepare_cached(
                 "INSERT INTO receipts (id, tenant, circuit, key_fingerprint, statement_digest, verdict, issued_at_ms, signature,
@@ -602,8 +596,8 @@ impl Writer {
                 }
             }
         }
-        append(&tx, tip, events, &self.audit.policy_sha256, &self.signer)?;
-        tx.commit()
+        audit::append(&tx, events, Some(&self.audit.policy_sha256), &self.signer)?;
+        Ok(tx.commit()?)
     }
 }
 

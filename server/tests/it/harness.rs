@@ -150,6 +150,7 @@ pub fn plans() -> Vec<(&'static str, Plan)> {
         daily_proofs: daily,
         max_batch,
         tiers,
+        edition: None,
     };
     vec![
         ("open", plan(10_000, 10_000, 1_000_000, 64, None)),

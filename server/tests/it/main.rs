@@ -5,6 +5,7 @@ mod audit;
 mod bounds;
 mod connections;
 mod durability;
+mod entitlements;
 mod errors;
 mod grpc;
 mod harness;

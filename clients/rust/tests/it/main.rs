@@ -87,6 +87,7 @@ fn plan(
         daily_proofs,
         max_batch: 8,
         tiers,
+        edition: None,
     }
 }
 
