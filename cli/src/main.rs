@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::auditor::Command,
     },
+    /// Invoices from metered usage, and the webhook outbox.
+    Billing {
+        #[command(subcommand)]
+        command: commands::billing::Command,
+    },
     /// The sandbox pilot: partner sets, proofs, a server, verdicts, receipts, load, chaos.
     Pilot(commands::pilot::Args),
     /// Drive a local server with load: scenarios pilot, batch, max, or a custom run.
@@ -113,6 +118,7 @@ fn main() -> ExitCode {
         Command::Policy { command } => commands::policy::run(command),
         Command::Audit { command } => commands::audit::run(command),
         Command::Auditor { command } => commands::auditor::run(command),
+        Command::Billing { command } => commands::billing::run(command),
         Command::Apikey { command } => commands::apikey::run(command),
     };
     exit::finish(result)

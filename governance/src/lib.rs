@@ -9,6 +9,8 @@
 //!   cached per input, so the gate costs the unary path next to nothing.
 //! - [`audit`]: the hash-chained audit log's entries, its walk, its signed
 //!   head and tenant exports that check without the database.
+//! - [`billing`]: periods, exact-decimal rating, invoices (JSON, signed;
+//!   PDF), webhook signatures and retry schedule.
 //! - [`entitlements`]: the plan feature matrix (Starter, Pro, Enterprise)
 //!   and the one function that decides a feature, some gated on evidence.
 //! - [`profile`]: the deployment profiles (`dev`, `staging`, `prod`) and
@@ -19,6 +21,7 @@
 //! and hashes, never set members, public inputs or keys.
 
 pub mod audit;
+pub mod billing;
 pub mod entitlements;
 pub mod policy;
 pub mod profile;

@@ -50,6 +50,11 @@ pub struct ServerConfig {
     /// The admission policy bundle.
     #[serde(default)]
     pub policy: PolicySettings,
+    /// `invoice.created` webhooks by tenant id (`[webhooks.acme]`): where to
+    /// POST and the environment variable holding the HMAC secret (never the
+    /// secret itself). Delivered only when the tenant's plan has webhooks.
+    #[serde(default)]
+    pub webhooks: BTreeMap<String, WebhookSettings>,
     /// Receipt groups are not chained in the audit log: only for the
     /// service bench, which measures the chain as a ratio against the same
     /// run without it. Not deserialized; a server started with it logs an error.
@@ -75,6 +80,16 @@ pub struct PolicySettings {
     /// started with it logs an error.
     #[serde(skip)]
     pub bypass_for_benchmarks: bool,
+}
+
+/// One tenant's webhook.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// The receiver (`http://` or `https://`).
+    pub url: String,
+    /// The environment variable that holds the HMAC-SHA256 secret.
+    pub secret_env: String,
 }
 
 /// What one caller can hold open, and for how long. The README's "Bounds"
@@ -243,6 +258,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             profile: Profile::Dev,
             policy: PolicySettings::default(),
+            webhooks: BTreeMap::new(),
             audit_bypass_for_benchmarks: false,
         }
     }
@@ -330,6 +346,21 @@ impl ServerConfig {
     /// Checks ranges and references between sections.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
+        for (tenant, hook) in &self.webhooks {
+            if !self.tenants.iter().any(|t| t.id == *tenant) {
+                return bad(format!("webhooks.{tenant}: no such tenant"));
+            }
+            if !(hook.url.starts_with("http://") || hook.url.starts_with("https://")) {
+                return bad(format!(
+                    "webhooks.{tenant}.url: must start with http:// or https://"
+                ));
+            }
+            if hook.secret_env.is_empty() {
+                return bad(format!(
+                    "webhooks.{tenant}.secret_env: must name an environment variable"
+                ));
+            }
+        }
         if self.batch.max_size == 0 || self.batch.queue_capacity == 0 {
             return bad("batch.max_size and batch.queue_capacity must be at least 1".into());
         }

@@ -30,6 +30,7 @@ mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod tenants;
+pub mod webhooks;
 
 pub use config::ServerConfig;
 pub use error::ApiError;

@@ -79,6 +79,12 @@ impl ReceiptSigner {
         }
     }
 
+    /// The signing key (for signatures the governance crate defines:
+    /// audit heads, invoices).
+    pub fn key(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// The public key, hex.
     pub fn public_key_hex(&self) -> String {
         hex::encode(self.key.verifying_key().to_bytes())

@@ -27,9 +27,9 @@ use crate::metrics::Metrics;
 use crate::quota::{now_ms, Quotas};
 use crate::receipt::{ReceiptSigner, SignerError};
 use crate::service::{CircuitInfo, Service, ServiceParts};
-use crate::store::{utc_day, AuditSetup, Store, StoreError};
+use crate::store::{utc_day, AuditSetup, Store, StoreError, TenantRow};
 use crate::tenants::Tenants;
-use crate::{audit, listen, rest, sandbox};
+use crate::{audit, listen, rest, sandbox, webhooks};
 
 /// The largest HTTP/2 header list a gRPC call may send (bytes).
 const MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
@@ -272,10 +272,16 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
         },
     )?);
     quotas.restore(&store.usage_on(utc_day(now_ms()))?);
-    let tenant_rows: Vec<(String, String)> = config
+    let webhook_targets = webhooks::Targets::from_config(&config)?;
+    let tenant_rows: Vec<TenantRow> = config
         .tenants
         .iter()
-        .map(|t| (t.id.clone(), t.plan.clone()))
+        .map(|t| TenantRow {
+            id: t.id.clone(),
+            plan: t.plan.clone(),
+            edition: config.plans[&t.plan].edition_of(&t.plan).name().to_string(),
+            webhook_url: webhook_targets.url(&t.id).map(str::to_string),
+        })
         .collect();
     store.sync_tenants(&tenant_rows, now_ms())?;
     audit::record_start(&store, &config, &circuits, now_ms()).await?;
@@ -362,6 +368,11 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
     let http_connections = ConnectionTracker::new("http", cap, idle, service.metrics().clone());
 
     let (stop, stop_rx) = watch::channel(false);
+    webhooks::spawn(
+        DataDir::new(&config.data_dir).store(),
+        webhook_targets,
+        stop_rx.clone(),
+    );
     // Every bound a caller could grow: messages (sized for the largest
     // plan's batch; smaller per message type, see zktx_proto::codec), streams
     // per connection, flow-control windows (the most unread data a

@@ -3,6 +3,7 @@
 pub mod apikey;
 pub mod audit;
 pub mod auditor;
+pub mod billing;
 pub mod circuit;
 pub mod commit;
 pub mod keys;

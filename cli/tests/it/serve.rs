@@ -457,6 +457,63 @@ fn sigkill_mid_load_loses_no_received_receipt_and_usage_matches_the_store() {
         intact.status.success(),
         "the grant extended the chain soundly"
     );
+    // Billing: an open month and a malformed one are refused, naming the field.
+    let this_month = {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        zktx_governance::billing::Period::containing(now).to_string()
+    };
+    let open = audit(&[
+        "billing",
+        "close",
+        "--data-dir",
+        "data",
+        "--period",
+        &this_month,
+    ]);
+    assert_eq!(open.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&open.stderr).contains("has not ended"));
+    let bad = audit(&[
+        "billing",
+        "invoice",
+        "--data-dir",
+        "data",
+        "--tenant",
+        "acme",
+        "--period",
+        "2026-13",
+        "--out",
+        "inv",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("period: expected"));
+    let last_month = audit(&[
+        "billing",
+        "invoice",
+        "--data-dir",
+        "data",
+        "--tenant",
+        "acme",
+        "--period",
+        "2026-10",
+        "--out",
+        "inv",
+    ]);
+    assert!(
+        last_month.status.success(),
+        "{}",
+        String::from_utf8_lossy(&last_month.stderr)
+    );
+    assert!(dir.join("inv/inv-2026-10-acme.pdf").is_file());
+    let json = std::fs::read_to_string(dir.join("inv/inv-2026-10-acme.json")).unwrap();
+    assert!(
+        json.contains("\"quantity\": 0"),
+        "no usage in October: {json}"
+    );
+    let hooks = audit(&["billing", "webhooks", "--data-dir", "data"]);
+    assert!(String::from_utf8_lossy(&hooks.stdout).contains("outbox is empty"));
     // A row edited behind the server's back is named.
     let db = rusqlite::Connection::open(dir.join("data/zktx.db")).unwrap();
     db.execute_batch(

@@ -210,5 +210,70 @@ async fn every_transport_gets_the_whole_mix_answered_as_it_must() {
         report.replays
     );
     assert_eq!(report.error_rate, 0.0);
+    let data = server.config.data_dir.clone();
     server.shutdown().await;
+    bills_exactly(&data);
+}
+
+/// The month's invoices of the load just run match the receipts, tenant by
+/// tenant: every receipt (valid or invalid) billed once at the edition's
+/// price, replays and refusals not at all.
+fn bills_exactly(data: &std::path::Path) {
+    use std::str::FromStr;
+    use zktx_governance::billing::invoice::receipts_digest;
+    use zktx_governance::billing::Period;
+    use zktx_server::receipt::ReceiptSigner;
+    use zktx_server::store::billing;
+
+    let data = zktx_formats::DataDir::new(data);
+    let signer = ReceiptSigner::load_existing(&data.receipt_signing_key()).unwrap();
+    let mut conn = billing::open(&data.store()).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let period = Period::containing(now);
+    let invoices = billing::close(&mut conn, &signer, period, period.end_ms()).unwrap();
+    let tenants: Vec<String> = conn
+        .prepare("SELECT DISTINCT tenant FROM receipts ORDER BY tenant")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(!tenants.is_empty() && !tenants.contains(&"capped".to_string()));
+    assert_eq!(
+        invoices.len(),
+        tenants.len(),
+        "one invoice per tenant with usage"
+    );
+    for stored in invoices {
+        let invoice = &stored.invoice;
+        let ids: Vec<(String, String)> = conn
+            .prepare("SELECT id, verdict FROM receipts WHERE tenant = ?1")
+            .unwrap()
+            .query_map([&invoice.tenant], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for verdict in ["valid", "invalid"] {
+            let billed: u64 = invoice
+                .line_items
+                .iter()
+                .filter(|l| l.verdict == verdict)
+                .map(|l| l.quantity)
+                .sum();
+            let issued = ids.iter().filter(|(_, v)| v == verdict).count() as u64;
+            assert_eq!(billed, issued, "{} {verdict}", invoice.tenant);
+        }
+        let price = rust_decimal::Decimal::from_str(invoice.edition.price_per_proof_usd()).unwrap();
+        assert_eq!(
+            invoice.total_usd,
+            price * rust_decimal::Decimal::from(ids.len() as u64)
+        );
+        assert_eq!(
+            invoice.receipts_sha256,
+            receipts_digest(ids.iter().map(|(id, _)| id.as_str()))
+        );
+    }
 }

@@ -75,6 +75,35 @@ const STEPS: &[&str] = &[
          created_ms  INTEGER NOT NULL,
          expires_ms  INTEGER NOT NULL
      );",
+    // 5: billing: each tenant's edition and webhook (recorded at start, for
+    // offline rating), invoices (their JSON, its SHA-256 and signature), and
+    // the webhook outbox (durable deliveries, retried, dead-lettered).
+    "ALTER TABLE tenants ADD COLUMN edition TEXT NOT NULL DEFAULT 'enterprise';
+     ALTER TABLE tenants ADD COLUMN webhook_url TEXT;
+     CREATE TABLE invoices (
+         id          TEXT PRIMARY KEY,
+         tenant      TEXT NOT NULL,
+         period      TEXT NOT NULL,
+         issued_ms   INTEGER NOT NULL,
+         json        BLOB NOT NULL,
+         sha256      TEXT NOT NULL,
+         signature   TEXT NOT NULL,
+         UNIQUE (tenant, period)
+     );
+     CREATE INDEX usage_by_tenant_time ON usage_events (tenant, at_ms);
+     CREATE TABLE webhook_outbox (
+         id               TEXT PRIMARY KEY,
+         tenant           TEXT NOT NULL,
+         event            TEXT NOT NULL,
+         body             BLOB NOT NULL,
+         state            TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+         attempts         INTEGER NOT NULL DEFAULT 0,
+         next_attempt_ms  INTEGER NOT NULL,
+         last_error       TEXT,
+         created_ms       INTEGER NOT NULL,
+         delivered_ms     INTEGER
+     );
+     CREATE INDEX outbox_due ON webhook_outbox (state, next_attempt_ms);",
 ];
 
 /// The schema version this build writes.

@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod auditors;
+pub mod billing;
 mod migrations;
 mod valid_index;
 
@@ -77,6 +78,19 @@ impl AuditSetup {
             bypass_for_benchmarks: false,
         }
     }
+}
+
+/// A configured tenant as the store records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantRow {
+    /// The tenant id.
+    pub id: String,
+    /// Its plan's name.
+    pub plan: String,
+    /// Its plan's edition (`starter`, `pro`, `enterprise`).
+    pub edition: String,
+    /// Where its `invoice.created` webhooks go, when configured.
+    pub webhook_url: Option<String>,
 }
 
 /// One receipt to persist, and whether it is metered (one usage event).
@@ -303,19 +317,17 @@ impl Store {
         }
     }
 
-    /// Records the configured tenants and their plans.
-    pub fn sync_tenants(
-        &self,
-        tenants: &[(String, String)],
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
+    /// Records the configured tenants: plan, edition and webhook URL (what
+    /// offline billing needs of the configuration).
+    pub fn sync_tenants(&self, tenants: &[TenantRow], now_ms: i64) -> Result<(), StoreError> {
         let mut conn = self.reader.lock().expect("store lock");
-        let tx = conn.transaction()?;
-        for (id, plan) in tenants {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for t in tenants {
             tx.execute(
-                "INSERT INTO tenants (id, plan, updated_ms) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (id) DO UPDATE SET plan = excluded.plan, updated_ms = excluded.updated_ms",
-                params![id, plan, now_ms],
+                "INSERT INTO tenants (id, plan, updated_ms, edition, webhook_url) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET plan = excluded.plan, updated_ms = excluded.updated_ms,
+                     edition = excluded.edition, webhook_url = excluded.webhook_url",
+                params![t.id, t.plan, now_ms, t.edition, t.webhook_url],
             )?;
         }
         tx.commit()?;

@@ -2,6 +2,7 @@
 //! real tonic client and a real HTTP client.
 
 mod audit;
+mod billing;
 mod bounds;
 mod connections;
 mod durability;
