@@ -14,7 +14,8 @@ use utoipa::OpenApi;
 use crate::receipt::{Receipt, ReceiptBatch, ReceiptVerdict};
 use crate::rest::{
     ErrorBody, RestBatchRequest, RestBatchResponse, RestCircuit, RestEntitlement, RestEntitlements,
-    RestInputs, RestItemResult, RestReceiptKey, RestSubmission, RestVerifyResponse, UsageReport,
+    RestInputs, RestInvoice, RestItemResult, RestReceiptKey, RestSubmission, RestVerifyResponse,
+    UsageReport,
 };
 
 /// The OpenAPI document.
@@ -25,10 +26,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "zktx", description = "Verify proofs that two private sets overlap in at most k members."),
-    paths(verify, verify_batch, get_receipt, list_circuits, receipt_key, usage, entitlements, audit_export),
+    paths(verify, verify_batch, get_receipt, list_circuits, receipt_key, usage, entitlements, audit_export,
+        list_invoices, get_invoice),
     components(schemas(RestInputs, RestSubmission, RestBatchRequest, RestVerifyResponse, ErrorBody,
         RestItemResult, RestBatchResponse, RestCircuit, RestReceiptKey, Receipt, ReceiptBatch, ReceiptVerdict, UsageReport,
-        RestEntitlement, RestEntitlements)),
+        RestEntitlement, RestEntitlements, RestInvoice)),
     modifiers(&BearerAuth),
     security(("api_key" = []))
 )]
@@ -114,3 +116,17 @@ fn entitlements() {}
     responses((status = 200, content_type = "application/x-ndjson", body = String),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 fn audit_export() {}
+
+/// The caller's invoices, newest first (a tenant key or its auditor key).
+#[utoipa::path(get, path = "/v1/invoices",
+    responses((status = 200, body = Vec<RestInvoice>), (status = 401, body = ErrorBody)))]
+fn list_invoices() {}
+
+/// One invoice's signed JSON, byte for byte (its SHA-256 and signature are
+/// in `GET /v1/invoices` and in the `x-zktx-invoice-sha256` and
+/// `x-zktx-invoice-signature` headers).
+#[utoipa::path(get, path = "/v1/invoices/{id}",
+    params(("id" = String, Path, description = "the invoice id, inv-YYYY-MM-tenant")),
+    responses((status = 200, content_type = "application/json", body = String),
+              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+fn get_invoice() {}

@@ -309,3 +309,24 @@ impl From<RestEntitlements> for crate::v1::Entitlements {
         }
     }
 }
+
+/// One issued invoice (`GET /v1/invoices`); `GET /v1/invoices/{id}` answers
+/// its signed JSON, byte for byte.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct RestInvoice {
+    /// `inv-<YYYY-MM>-<tenant>`.
+    pub id: String,
+    /// The month, `YYYY-MM`.
+    pub period: String,
+    /// Verifications billed.
+    pub quantity: u64,
+    /// The exact total, USD.
+    pub total_usd: String,
+    /// What is due, USD (cents).
+    pub amount_due_usd: String,
+    /// The SHA-256 (hex) of the invoice's JSON bytes.
+    pub sha256: String,
+    /// The receipt key's Ed25519 signature (hex) over
+    /// `zktx-invoice-v1\nid=<id>\nsha256=<sha256>\n`.
+    pub signature: String,
+}

@@ -1,5 +1,5 @@
 //! Readers: the endpoints that only read a tenant's records (receipts,
-//! usage, entitlements, the audit export) accept the tenant's own keys and
+//! usage, entitlements, invoices, the audit export) accept the tenant's own keys and
 //! its auditor keys (`zktx auditor grant`). An auditor key is read-only and
 //! expiring: it never verifies or spends quota (every other endpoint
 //! answers it `PERMISSION_DENIED`), it is `UNAUTHENTICATED` after its
@@ -64,7 +64,7 @@ impl Service {
         match auditor_secret(authorization) {
             Some(secret) => match self.auditor(secret) {
                 Ok(_) => ApiError::PermissionDenied(
-                    "an auditor key is read-only: it reads the tenant's receipts, usage, entitlements and audit export, and never verifies"
+                    "an auditor key is read-only: it reads the tenant's receipts, usage, entitlements, invoices and audit export, and never verifies"
                         .into(),
                 ),
                 Err(e) => e,

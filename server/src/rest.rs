@@ -16,8 +16,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use zktx_formats::EnvelopeInputs;
 use zktx_proto::rest::{
-    max_body_bytes, RestBatchResponse, RestCircuit, RestItemResult, RestReceiptKey, RestSubmission,
-    RestVerifyResponse,
+    max_body_bytes, RestBatchResponse, RestCircuit, RestInvoice, RestItemResult, RestReceiptKey,
+    RestSubmission, RestVerifyResponse,
 };
 use zktx_proto::status::TIMEOUT_HEADER;
 
@@ -51,6 +51,8 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/usage", get(usage))
         .route("/v1/entitlements", get(entitlements))
         .route("/v1/audit/export", get(audit_export))
+        .route("/v1/invoices", get(list_invoices))
+        .route("/v1/invoices/{id}", get(get_invoice))
         .route(
             "/openapi.json",
             get(|| async { Json(zktx_proto::openapi::document()) }),
@@ -283,6 +285,73 @@ async fn entitlements(State(service): State<Arc<Service>>, headers: HeaderMap) -
         .await
         .map(|reader| service.entitlements(&reader.tenant));
     answer(c.log, result)
+}
+
+/// The caller's invoices (a tenant key or its auditor key).
+async fn list_invoices(State(service): State<Arc<Service>>, headers: HeaderMap) -> Response {
+    let c = call(&service, "rest.list_invoices", &headers);
+    let result = async {
+        let reader = service
+            .reader(c.tenant, authorization(&headers), "invoices")
+            .await?;
+        let invoices = service
+            .store()
+            .invoices(&reader.tenant.id)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(invoices
+            .into_iter()
+            .map(|i| RestInvoice {
+                id: i.invoice.id,
+                period: i.invoice.period,
+                quantity: i.invoice.quantity,
+                total_usd: i.invoice.total_usd.to_string(),
+                amount_due_usd: i.invoice.amount_due_usd.to_string(),
+                sha256: i.sha256,
+                signature: i.signature,
+            })
+            .collect::<Vec<_>>())
+    }
+    .await;
+    answer(c.log, result)
+}
+
+/// One of the caller's invoices: its signed JSON, byte for byte.
+async fn get_invoice(
+    State(service): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let c = call(&service, "rest.get_invoice", &headers);
+    let result = async {
+        let reader = service
+            .reader(c.tenant, authorization(&headers), "invoice")
+            .await?;
+        service
+            .store()
+            .invoices(&reader.tenant.id)
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .into_iter()
+            .find(|i| i.invoice.id == id)
+            .ok_or_else(|| ApiError::NotFound("id: this tenant has no invoice with this id".into()))
+    }
+    .await;
+    match result {
+        Ok(invoice) => {
+            c.log.finish("OK", None);
+            let mut response =
+                ([(header::CONTENT_TYPE, "application/json")], invoice.json).into_response();
+            for (name, value) in [
+                ("x-zktx-invoice-sha256", invoice.sha256),
+                ("x-zktx-invoice-signature", invoice.signature),
+            ] {
+                if let Ok(value) = value.parse() {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            response
+        }
+        Err(error) => answer::<()>(c.log, Err(error)),
+    }
 }
 
 fn authorization(headers: &HeaderMap) -> Option<&str> {

@@ -16,9 +16,9 @@ pub enum Command {
 Example:
   zktx auditor grant --data-dir /srv/zktx --tenant acme --days 7
 
-The key reads the tenant's receipts, usage, entitlements and audit export over REST
-(GET /v1/receipts/{id}, /v1/usage, /v1/entitlements, /v1/audit/export); it never verifies or
-spends quota. Each read is written to the audit chain before it is answered; the grant is too.
+The key reads the tenant's receipts, usage, entitlements, invoices and audit export over REST
+(GET /v1/receipts/{id}, /v1/usage, /v1/entitlements, /v1/invoices[/{id}], /v1/audit/export); it
+never verifies or spends quota. Each read is written to the audit chain before it is answered; the grant is too.
 It works only while the tenant's plan has auditor access (Enterprise) and the server's evidence
 holds (ceremony keys, pinned policy). After its expiry it is refused as UNAUTHENTICATED. The
 key is printed once; the store keeps only its SHA-256. Safe while the server runs.")]

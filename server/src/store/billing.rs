@@ -134,6 +134,30 @@ pub fn invoice(
     Ok(stored(conn, tenant, period)?)
 }
 
+/// `tenant`'s invoices, newest period first.
+pub fn list(conn: &Connection, tenant: &str) -> Result<Vec<StoredInvoice>, StoreError> {
+    let rows: Vec<(Vec<u8>, String, String)> = conn
+        .prepare(
+            "SELECT json, sha256, signature FROM invoices WHERE tenant = ?1 ORDER BY period DESC",
+        )?
+        .query_map([tenant], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(json, sha256, signature)| {
+            serde_json::from_slice(&json)
+                .ok()
+                .map(|invoice| StoredInvoice {
+                    invoice,
+                    json,
+                    sha256,
+                    signature,
+                    issued_now: false,
+                })
+        })
+        .collect())
+}
+
 /// Issues (or returns the already issued) invoice of `tenant` for `period`,
 /// which must have ended by `now_ms`.
 pub fn issue(

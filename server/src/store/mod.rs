@@ -279,6 +279,11 @@ impl Store {
         auditors::find(&self.reader.lock().expect("store lock"), secret)
     }
 
+    /// `tenant`'s invoices, newest first.
+    pub fn invoices(&self, tenant: &str) -> Result<Vec<billing::StoredInvoice>, StoreError> {
+        billing::list(&self.reader.lock().expect("store lock"), tenant)
+    }
+
     /// The database file (for read-only work off the store's connections,
     /// such as an audit export).
     pub fn path(&self) -> &Path {

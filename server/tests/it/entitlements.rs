@@ -190,6 +190,27 @@ async fn an_auditor_key_reads_audited_never_verifies_and_expires() {
         .entries
         .iter()
         .any(|e| e.details.get("key_id") == Some(&made.key.id)));
+    // Invoices: one issued for this month (dated at its end), read by the auditor.
+    let period = zktx_governance::billing::Period::containing(now_ms());
+    let mut conn = zktx_server::store::billing::open(&data.store()).unwrap();
+    zktx_server::store::billing::close(&mut conn, &signer, period, period.end_ms()).unwrap();
+    let listed: serde_json::Value = t.get_json("/v1/invoices", Some(auditor)).await;
+    assert_eq!(listed[0]["id"], format!("inv-{period}-open"));
+    assert_eq!(listed[0]["quantity"], 1);
+    let one = t
+        .get(&format!("/v1/invoices/inv-{period}-open"), Some(auditor))
+        .await;
+    assert_eq!(one.status(), 200);
+    let signature = one.headers()["x-zktx-invoice-signature"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let json = one.bytes().await.unwrap();
+    assert!(zktx_governance::billing::invoice::verify_invoice(
+        &json, &signature, &key
+    ));
+    let missing = t.get("/v1/invoices/inv-1999-01-open", Some(auditor)).await;
+    assert_eq!(missing.status(), 404);
     let bad = t
         .get("/v1/audit/export?from=yesterday", Some(auditor))
         .await;
@@ -234,7 +255,11 @@ async fn an_auditor_key_reads_audited_never_verifies_and_expires() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(reads.len(), 3, "usage, receipt and export: {reads:?}");
+    assert_eq!(
+        reads.len(),
+        6,
+        "usage, receipt, export, invoices, an invoice, the missing one: {reads:?}"
+    );
     assert!(reads.iter().all(|r| r.contains(&made.key.id)));
     assert!(
         !reads.iter().any(|r| r.contains(auditor)),

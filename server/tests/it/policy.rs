@@ -152,6 +152,47 @@ async fn a_waiver_stops_working_at_its_expiry_without_a_restart() {
         panic!("expected a refusal after the expiry, got {after:?}");
     };
     assert_eq!(error.code, "PERMISSION_DENIED");
+
+    // Both are in the audit chain: the waiver's use (id, rule, owner) and
+    // the denial after it (rule), each naming the tenant and the bundle.
+    let (data, policy_sha) = (
+        t.data.clone(),
+        t.server()
+            .service()
+            .admission()
+            .gate()
+            .bundle()
+            .sha256()
+            .to_string(),
+    );
+    t.shutdown().await;
+    let conn = rusqlite::Connection::open(zktx_formats::DataDir::new(data.path()).store()).unwrap();
+    let entry = |kind: &str| -> (String, String, String) {
+        conn.query_row(
+            "SELECT tenant, policy_sha256, details FROM audit_log WHERE kind = ?1",
+            [kind],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
+    };
+    let (tenant, bundle, details) = entry("waiver_used");
+    assert_eq!(
+        (tenant.as_str(), bundle.as_str()),
+        ("open", policy_sha.as_str())
+    );
+    for expected in [
+        "\"waiver\":\"W-TEST-1\"",
+        "\"rule\":\"method-not-in-plan\"",
+        "\"owner\":\"platform\"",
+    ] {
+        assert!(details.contains(expected), "{details}");
+    }
+    let (tenant, _, details) = entry("policy_denial");
+    assert_eq!(tenant, "open");
+    assert!(
+        details.contains("\"rule\":\"method-not-in-plan\""),
+        "{details}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
