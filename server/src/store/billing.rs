@@ -96,42 +96,34 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+impl StoredInvoice {
+    /// An invoice from its stored columns (`None` if the JSON does not parse).
+    fn from_columns(json: Vec<u8>, sha256: String, signature: String) -> Option<Self> {
+        let invoice = serde_json::from_slice(&json).ok()?;
+        Some(Self {
+            invoice,
+            json,
+            sha256,
+            signature,
+            issued_now: false,
+        })
+    }
+}
+
 fn stored(
     tx: &Connection,
     tenant: &str,
     period: Period,
 ) -> rusqlite::Result<Option<StoredInvoice>> {
-    tx.query_row(
-        "SELECT json, sha256, signature FROM invoices WHERE tenant = ?1 AND period = ?2",
-        params![tenant, period.to_string()],
-        |r| {
-            let json: Vec<u8> = r.get(0)?;
-            Ok((json, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-        },
-    )
-    .optional()
-    .map(|row| {
-        row.and_then(|(json, sha256, signature)| {
-            serde_json::from_slice(&json)
-                .ok()
-                .map(|invoice| StoredInvoice {
-                    invoice,
-                    json,
-                    sha256,
-                    signature,
-                    issued_now: false,
-                })
-        })
-    })
-}
-
-/// The invoice of `tenant` for `period`, if issued.
-pub fn invoice(
-    conn: &Connection,
-    tenant: &str,
-    period: Period,
-) -> Result<Option<StoredInvoice>, StoreError> {
-    Ok(stored(conn, tenant, period)?)
+    let row = tx
+        .query_row(
+            "SELECT json, sha256, signature FROM invoices WHERE tenant = ?1 AND period = ?2",
+            params![tenant, period.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    Ok(row
+        .and_then(|(json, sha256, signature)| StoredInvoice::from_columns(json, sha256, signature)))
 }
 
 /// `tenant`'s invoices, newest period first.
@@ -145,15 +137,7 @@ pub fn list(conn: &Connection, tenant: &str) -> Result<Vec<StoredInvoice>, Store
     Ok(rows
         .into_iter()
         .filter_map(|(json, sha256, signature)| {
-            serde_json::from_slice(&json)
-                .ok()
-                .map(|invoice| StoredInvoice {
-                    invoice,
-                    json,
-                    sha256,
-                    signature,
-                    issued_now: false,
-                })
+            StoredInvoice::from_columns(json, sha256, signature)
         })
         .collect())
 }
