@@ -61,6 +61,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::policy::Command,
     },
+    /// Supply-chain provenance: sign it for release artifacts, verify it.
+    Attest {
+        #[command(subcommand)]
+        command: commands::attest::Command,
+    },
     /// The audit chain: verify a store or an export, export a tenant's entries.
     Audit {
         #[command(subcommand)]
@@ -117,6 +122,7 @@ fn main() -> ExitCode {
         Command::Receipt { command } => commands::receipt::run(command),
         Command::Policy { command } => commands::policy::run(command),
         Command::Audit { command } => commands::audit::run(command),
+        Command::Attest { command } => commands::attest::run(command),
         Command::Auditor { command } => commands::auditor::run(command),
         Command::Billing { command } => commands::billing::run(command),
         Command::Apikey { command } => commands::apikey::run(command),

@@ -13,6 +13,8 @@
 //!   PDF), webhook signatures and retry schedule.
 //! - [`entitlements`]: the plan feature matrix (Starter, Pro, Enterprise)
 //!   and the one function that decides a feature, some gated on evidence.
+//! - [`provenance`]: in-toto/SLSA provenance of a release in a DSSE
+//!   envelope (Ed25519), and its check against the artifacts.
 //! - [`profile`]: the deployment profiles (`dev`, `staging`, `prod`) and
 //!   what `prod` refuses at start.
 //!
@@ -25,6 +27,7 @@ pub mod billing;
 pub mod entitlements;
 pub mod policy;
 pub mod profile;
+pub mod provenance;
 
 pub use policy::{
     Decision, Denial, Method, PolicyBundle, PolicyError, PolicyGate, PolicyInput, Transport,

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod apikey;
+pub mod attest;
 pub mod audit;
 pub mod auditor;
 pub mod billing;

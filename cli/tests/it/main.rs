@@ -1,6 +1,7 @@
 //! The `zktx` binary end to end in a temporary directory: commit, setup, prove,
 //! verify, refuse — and no identifier ever printed.
 
+mod attest;
 mod pilot;
 mod policy;
 mod serve;
