@@ -4,7 +4,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 use zktx_formats::DataDir;
 use zktx_governance::audit::{verify_export, ExportScope};
 use zktx_server::receipt::ReceiptSigner;
@@ -72,10 +72,8 @@ fn parse_date(text: &str, day_offset: i64) -> Result<i64, String> {
     if let Ok(at) = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
         return Ok((at.unix_timestamp_nanos() / 1_000_000) as i64);
     }
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let day = Date::parse(text, &format)
-        .map_err(|_| "expected a UTC day (2026-11-01) or an RFC 3339 time".to_string())?;
-    let start = day.midnight().assume_utc().unix_timestamp() * 1000;
+    let start = zktx_governance::audit::export::day_start_ms(text)
+        .ok_or_else(|| "expected a UTC day (2026-11-01) or an RFC 3339 time".to_string())?;
     Ok(start + day_offset * 86_400_000)
 }
 

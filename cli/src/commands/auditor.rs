@@ -49,10 +49,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
     let (data, store) = store_of(data_dir)?;
     let signer = ReceiptSigner::load_existing(&data.receipt_signing_key())
         .context("data-dir: the receipt key (which signs the audit chain) is unreadable")?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let made = grant(&store, &signer, &tenant, days, now)?;
+    let made = grant(&store, &signer, &tenant, days, zktx_server::quota::now_ms())?;
     let expires = time::OffsetDateTime::from_unix_timestamp(made.key.expires_ms / 1000)
         .ok()
         .and_then(|t| {

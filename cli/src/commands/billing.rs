@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use zktx_governance::billing::pdf::render_pdf;
 use zktx_governance::billing::Period;
+use zktx_server::quota::now_ms;
 use zktx_server::receipt::ReceiptSigner;
 use zktx_server::store::billing::{self, StoredInvoice};
 
@@ -60,12 +61,6 @@ audit chain and, for plans with webhooks, queues an invoice.created delivery.")]
         #[arg(long, value_name = "ID")]
         replay: Option<String>,
     },
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn write_files(dir: &Path, stored: &StoredInvoice) -> anyhow::Result<()> {

@@ -128,7 +128,7 @@ pub fn append(
     for event in events {
         insert(tx, &tip.append(event, &policy))?;
     }
-    write_head(tx, &signer.sign_audit_head(tip, super::now_ms()))?;
+    write_head(tx, &signer.sign_audit_head(tip, crate::quota::now_ms()))?;
     Ok(tip)
 }
 

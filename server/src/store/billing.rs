@@ -243,7 +243,7 @@ fn issue_in(
         tx.execute(
             "INSERT INTO webhook_outbox (id, tenant, event, body, state, attempts, next_attempt_ms, created_ms)
              VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5)",
-            params![event_id, tenant, INVOICE_CREATED, body, super::now_ms()],
+            params![event_id, tenant, INVOICE_CREATED, body, crate::quota::now_ms()],
         )?;
     }
     Ok(StoredInvoice {

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use zktx_governance::audit::{AuditEvent, AuditKind, SignedHead, Tally};
 
+use crate::quota::now_ms;
 use crate::receipt::{Receipt, ReceiptBatch, ReceiptSigner, ReceiptVerdict};
 
 pub use migrations::SCHEMA_VERSION;
@@ -151,13 +152,6 @@ pub(crate) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
-}
-
-/// Now, in Unix milliseconds.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The UTC day number (days since the Unix epoch) of a time in milliseconds.
