@@ -66,6 +66,12 @@ enum Command {
         #[command(subcommand)]
         command: commands::attest::Command,
     },
+    /// The release gate: licences and advisories decided by the supply-chain policy.
+    #[command(name = "supply-chain")]
+    SupplyChain {
+        #[command(subcommand)]
+        command: commands::supply_chain::Command,
+    },
     /// The audit chain: verify a store or an export, export a tenant's entries.
     Audit {
         #[command(subcommand)]
@@ -123,6 +129,7 @@ fn main() -> ExitCode {
         Command::Policy { command } => commands::policy::run(command),
         Command::Audit { command } => commands::audit::run(command),
         Command::Attest { command } => commands::attest::run(command),
+        Command::SupplyChain { command } => commands::supply_chain::run(command),
         Command::Auditor { command } => commands::auditor::run(command),
         Command::Billing { command } => commands::billing::run(command),
         Command::Apikey { command } => commands::apikey::run(command),

@@ -15,6 +15,8 @@
 //!   and the one function that decides a feature, some gated on evidence.
 //! - [`provenance`]: in-toto/SLSA provenance of a release in a DSSE
 //!   envelope (Ed25519), and its check against the artifacts.
+//! - [`supply_chain`]: the release gate: the SBOM's licences and the
+//!   vulnerability scan's findings decided by a Rego bundle, with waivers.
 //! - [`profile`]: the deployment profiles (`dev`, `staging`, `prod`) and
 //!   what `prod` refuses at start.
 //!
@@ -28,6 +30,7 @@ pub mod entitlements;
 pub mod policy;
 pub mod profile;
 pub mod provenance;
+pub mod supply_chain;
 
 pub use policy::{
     Decision, Denial, Method, PolicyBundle, PolicyError, PolicyGate, PolicyInput, Transport,

@@ -52,6 +52,9 @@ and the provenance says it is unofficial. The public key is printed (and written
         /// Also write the public key (hex) here.
         #[arg(long, value_name = "FILE")]
         public_key_out: Option<PathBuf>,
+        /// The cargo profile the binary was built with.
+        #[arg(long, value_name = "NAME", default_value = "release")]
+        cargo_profile: String,
     },
     /// Check provenance: the envelope, its signature, and every subject's digest.
     Verify {
@@ -127,6 +130,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             source,
             cargo_lock,
             public_key_out,
+            cargo_profile,
         } => {
             let started = now_rfc3339();
             let names = if subject.is_empty() {
@@ -175,6 +179,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 invocation_id: hex::encode(rand::random::<[u8; 16]>()),
                 started_on: started,
                 finished_on: now_rfc3339(),
+                cargo_profile,
             };
             let envelope = provenance::sign(&statement(subjects, &facts), &key);
             std::fs::write(&out, envelope)

@@ -15,6 +15,7 @@ pub mod prove;
 pub mod receipt;
 pub mod serve;
 pub mod setup;
+pub mod supply_chain;
 pub mod verify;
 pub mod verify_batch;
 

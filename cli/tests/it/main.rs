@@ -5,6 +5,7 @@ mod attest;
 mod pilot;
 mod policy;
 mod serve;
+mod supply_chain;
 
 use std::{
     os::unix::fs::PermissionsExt,

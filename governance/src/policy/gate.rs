@@ -1,20 +1,18 @@
 //! The gate: a bundle loaded into the Rego engine, a decision cache, and
 //! waivers applied at each decision.
 
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use regorus::utils::limits::ExecutionTimerConfig;
-use regorus::{Engine, Value};
+use regorus::Engine;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::bundle::{PolicyBundle, DECISION_RULE};
 use super::error::PolicyError;
 use super::input::{Method, PolicyInput, Transport};
-use super::waiver::WaiverUse;
+use super::waiver::{Waiver, WaiverUse};
 use crate::profile::Profile;
 
 /// Decisions kept: one per distinct input (tenant, plan, tier, k, batch
@@ -77,25 +75,56 @@ impl Decision {
     }
 
     fn failed(error: &PolicyError) -> Self {
+        Self::failed_because(
+            "the admission policy could not be evaluated, so the request is refused \
+             (fail-closed); the operator has been alerted",
+            error,
+        )
+    }
+
+    /// The decision when evaluation failed: one [`FAILURE_RULE`] denial
+    /// with `reason`, and the error kept for the operator.
+    pub(crate) fn failed_because(reason: &str, error: &PolicyError) -> Self {
         Self {
             outcome: Outcome::Failed,
             denials: vec![Denial {
                 rule: FAILURE_RULE.into(),
-                reason: "the admission policy could not be evaluated, so the request is refused \
-                         (fail-closed); the operator has been alerted"
-                    .into(),
+                reason: reason.into(),
             }],
             waived: Vec::new(),
             failure: Some(error.to_string()),
         }
     }
-}
 
-/// The decision rule's value: `{"denials": [{"rule", "reason"}, ...]}`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDecision {
-    denials: Vec<Denial>,
+    /// The decision from a policy's `denials`, each lifted by the waiver
+    /// `waiver_for` finds for it, if any.
+    pub(crate) fn sift<'w>(
+        denials: impl IntoIterator<Item = Denial>,
+        waiver_for: impl Fn(&Denial) -> Option<&'w Waiver>,
+    ) -> Self {
+        let mut decision = Self {
+            outcome: Outcome::Allowed,
+            denials: Vec::new(),
+            waived: Vec::new(),
+            failure: None,
+        };
+        for denial in denials {
+            match waiver_for(&denial) {
+                Some(waiver) => decision.waived.push(WaiverUse {
+                    waiver: waiver.id.clone(),
+                    rule: denial.rule,
+                    owner: waiver.owner.clone(),
+                }),
+                None => decision.denials.push(denial),
+            }
+        }
+        decision.outcome = match (decision.denials.is_empty(), decision.waived.is_empty()) {
+            (false, _) => Outcome::Denied,
+            (true, false) => Outcome::Waived,
+            (true, true) => Outcome::Allowed,
+        };
+        decision
+    }
 }
 
 /// A bundle loaded into the engine, ready to decide.
@@ -122,25 +151,7 @@ impl PolicyGate {
     /// by deciding a probe input: a policy that does not parse, or whose
     /// decision is not of the documented shape, is refused here, at start.
     pub fn new(bundle: PolicyBundle) -> Result<Self, PolicyError> {
-        let mut engine = Engine::new();
-        engine.set_strict_builtin_errors(true);
-        engine.set_execution_timer_config(ExecutionTimerConfig {
-            limit: EVALUATION_LIMIT,
-            check_interval: NonZeroU32::new(64).expect("64 is not zero"),
-        });
-        for (name, source) in bundle.policies() {
-            engine
-                .add_policy(name.to_string(), source.to_string())
-                .map_err(|e| PolicyError::Parse {
-                    file: name.to_string(),
-                    message: e.to_string(),
-                })?;
-        }
-        let data = Value::from_json_str(&bundle.data().to_string())
-            .map_err(|e| PolicyError::data(super::bundle::DATA_FILE, e.to_string()))?;
-        engine
-            .add_data(data)
-            .map_err(|e| PolicyError::data(super::bundle::DATA_FILE, e.to_string()))?;
+        let engine = super::engine::load(&bundle, EVALUATION_LIMIT)?;
         let relevant = Relevant::of(bundle.policies().map(|(_, source)| source));
         let gate = Self {
             bundle,
@@ -188,62 +199,19 @@ impl PolicyGate {
                 }
             },
         };
-        let mut decision = Decision {
-            outcome: Outcome::Allowed,
-            denials: Vec::new(),
-            waived: Vec::new(),
-            failure: None,
-        };
-        for denial in denials.iter() {
-            match self.bundle.waivers().find(denial, input, now) {
-                Some(waiver) => decision.waived.push(WaiverUse {
-                    waiver: waiver.id.clone(),
-                    rule: denial.rule.clone(),
-                    owner: waiver.owner.clone(),
-                }),
-                None => decision.denials.push(denial.clone()),
-            }
-        }
-        decision.outcome = match (decision.denials.is_empty(), decision.waived.is_empty()) {
-            (false, _) => Outcome::Denied,
-            (true, false) => Outcome::Waived,
-            (true, true) => Outcome::Allowed,
-        };
-        decision
+        Decision::sift(denials.iter().cloned(), |denial| {
+            self.bundle.waivers().find(denial, input, now)
+        })
     }
 
     /// The policy's denials for `input`, before waivers and without the
     /// cache (sorted by rule, then reason).
     pub fn evaluate(&self, input: &PolicyInput) -> Result<Vec<Denial>, PolicyError> {
-        let json =
-            serde_json::to_string(input).map_err(|e| PolicyError::Evaluation(e.to_string()))?;
-        let input =
-            Value::from_json_str(&json).map_err(|e| PolicyError::Evaluation(e.to_string()))?;
-        let value = {
-            let mut engine = self
-                .engine
-                .lock()
-                .map_err(|_| PolicyError::Evaluation("the engine's lock is poisoned".into()))?;
-            engine.set_input(input);
-            engine
-                .eval_rule(DECISION_RULE.to_string())
-                .map_err(|e| PolicyError::Evaluation(e.to_string()))?
-        };
-        if value == Value::Undefined {
-            return Err(PolicyError::Shape(format!("{DECISION_RULE} is undefined")));
-        }
-        let text = value
-            .to_json_str()
-            .map_err(|e| PolicyError::Shape(e.to_string()))?;
-        let raw: RawDecision = serde_json::from_str(&text).map_err(|e| {
-            PolicyError::Shape(format!(
-                "{DECISION_RULE} must be {{\"denials\": [{{\"rule\": string, \"reason\": string}}]}}: {e}"
-            ))
-        })?;
-        let mut denials = raw.denials;
-        denials.sort();
-        denials.dedup();
-        Ok(denials)
+        let mut engine = self
+            .engine
+            .lock()
+            .map_err(|_| PolicyError::Evaluation("the engine's lock is poisoned".into()))?;
+        super::engine::denials(&mut engine, DECISION_RULE, input)
     }
 }
 

@@ -12,6 +12,7 @@
 
 mod bundle;
 mod cases;
+pub(crate) mod engine;
 mod error;
 mod gate;
 mod input;

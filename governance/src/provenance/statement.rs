@@ -57,6 +57,9 @@ pub struct BuildFacts {
     pub builder_id: String,
     /// Whether it was signed with a configured (not throwaway) key.
     pub official: bool,
+    /// The cargo profile the binary was built with (`release` for a
+    /// release; CI checks the pipeline on its `dev` build).
+    pub cargo_profile: String,
     /// A unique id of this build.
     pub invocation_id: String,
     /// When the build started (RFC 3339).
@@ -98,7 +101,8 @@ pub fn statement(subjects: Vec<Subject>, facts: &BuildFacts) -> Statement {
                     "official": facts.official,
                 },
                 "internalParameters": {
-                    "cargo": "build --release --locked",
+                    "cargo": format!("build --locked --profile {} -p zktx", facts.cargo_profile),
+                    "profile": facts.cargo_profile,
                 },
                 "resolvedDependencies": [
                     {
@@ -246,6 +250,7 @@ mod tests {
             invocation_id: "run-1".into(),
             started_on: "2026-12-02T00:00:00Z".into(),
             finished_on: "2026-12-02T00:10:00Z".into(),
+            cargo_profile: "release".into(),
         }
     }
 
