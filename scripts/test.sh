@@ -25,11 +25,32 @@ independent_provenance_check() {
     "$dir/provenance.dsse.json" "$(cat "$dir/provenance.pub")" "$dir"
 }
 
+# "What answered me": the released binary, started as a sandbox, attests to
+# being that release (its digest and its keys are subjects of the provenance).
+attested_server_check() {
+  local dir=target/release-check data
+  data=$(mktemp -d)
+  "$dir/zktx" serve --data-dir "$data" --keys "$dir/keys" --grpc-addr 127.0.0.1:0 \
+    --http-addr 127.0.0.1:0 --ready-file "$data/ready.json" > "$data/serve.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 120); do [ -s "$data/ready.json" ] && break; sleep 0.5; done
+  local http key status=0
+  http=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http_addr"])' "$data/ready.json")
+  key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["receipt_public_key"])' "$data/ready.json")
+  "$dir/zktx" attest verify --provenance "$dir/provenance.dsse.json" \
+    --public-key "$(cat "$dir/provenance.pub")" --server "http://$http" --receipt-key "$key" || status=$?
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -rf "$data"
+  return "$status"
+}
+
 stage tools scripts/tools.sh
 stage cargo-test cargo test --workspace --locked
 # The release pipeline on the test build's binary (a real release uses --profile release).
 stage release scripts/release.sh --out target/release-check --profile dev
 stage provenance independent_provenance_check
+stage attested attested_server_check
 
 echo
 echo "test stage times:"

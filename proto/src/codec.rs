@@ -128,6 +128,7 @@ bound! {
     crate::v1::GetReceiptKeyRequest => Some(256),
     crate::v1::GetUsageRequest => Some(256),
     crate::v1::GetEntitlementsRequest => Some(256),
+    crate::v1::GetAttestationRequest => Some(256),
 }
 
 /// The message's own name: the last segment of its Rust path.

@@ -13,9 +13,9 @@ use utoipa::OpenApi;
 
 use crate::receipt::{Receipt, ReceiptBatch, ReceiptVerdict};
 use crate::rest::{
-    ErrorBody, RestBatchRequest, RestBatchResponse, RestCircuit, RestEntitlement, RestEntitlements,
-    RestInputs, RestInvoice, RestItemResult, RestReceiptKey, RestSubmission, RestVerifyResponse,
-    UsageReport,
+    ErrorBody, RestAttestationEnvelope, RestBatchRequest, RestBatchResponse, RestCircuit,
+    RestEntitlement, RestEntitlements, RestEnvelopeSignature, RestInputs, RestInvoice,
+    RestItemResult, RestReceiptKey, RestSubmission, RestVerifyResponse, UsageReport,
 };
 
 /// The OpenAPI document.
@@ -26,10 +26,10 @@ pub fn document() -> utoipa::openapi::OpenApi {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "zktx", description = "Verify proofs that two private sets overlap in at most k members."),
-    paths(verify, verify_batch, get_receipt, list_circuits, receipt_key, usage, entitlements, audit_export,
+    paths(verify, verify_batch, get_receipt, list_circuits, receipt_key, attestation, usage, entitlements, audit_export,
         list_invoices, get_invoice),
     components(schemas(RestInputs, RestSubmission, RestBatchRequest, RestVerifyResponse, ErrorBody,
-        RestItemResult, RestBatchResponse, RestCircuit, RestReceiptKey, Receipt, ReceiptBatch, ReceiptVerdict, UsageReport,
+        RestItemResult, RestBatchResponse, RestCircuit, RestReceiptKey, RestAttestationEnvelope, RestEnvelopeSignature, Receipt, ReceiptBatch, ReceiptVerdict, UsageReport,
         RestEntitlement, RestEntitlements, RestInvoice)),
     modifiers(&BearerAuth),
     security(("api_key" = []))
@@ -95,6 +95,12 @@ fn list_circuits() {}
 /// The public key that signs receipts (no API key needed).
 #[utoipa::path(get, path = "/v1/receipt-key", security(()), responses((status = 200, body = RestReceiptKey)))]
 fn receipt_key() {}
+
+/// What is running, signed with the receipt key (no API key needed): a
+/// software attestation, no hardware root.
+#[utoipa::path(get, path = "/v1/attestation", security(()),
+    responses((status = 200, body = RestAttestationEnvelope), (status = 500, body = ErrorBody)))]
+fn attestation() {}
 
 /// The caller's plan and today's metered proofs.
 #[utoipa::path(get, path = "/v1/usage",

@@ -231,6 +231,29 @@ pub struct RestReceiptKey {
     pub public_key: String,
 }
 
+/// One signature of a DSSE envelope.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct RestEnvelopeSignature {
+    /// The SHA-256 (hex) of the signing public key.
+    pub keyid: String,
+    /// The Ed25519 signature over the DSSE pre-authentication encoding, base64.
+    pub sig: String,
+}
+
+/// The server's signed attestation (`GET /v1/attestation`): a DSSE envelope
+/// whose payload (base64) is the attestation document
+/// (`docs/supply-chain.md`), signed with the receipt key.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RestAttestationEnvelope {
+    /// `application/vnd.zktx.attestation+json`.
+    pub payload_type: String,
+    /// The document, base64.
+    pub payload: String,
+    /// One signature, by the receipt key.
+    pub signatures: Vec<RestEnvelopeSignature>,
+}
+
 /// The caller's plan and today's metered proofs (`GET /v1/usage`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 pub struct UsageReport {

@@ -50,6 +50,10 @@ pub struct ServerConfig {
     /// The admission policy bundle.
     #[serde(default)]
     pub policy: PolicySettings,
+    /// The release this server was built as: its signed provenance and the
+    /// release signing key, checked at start (required in prod).
+    #[serde(default)]
+    pub release: ReleaseSettings,
     /// `invoice.created` webhooks by tenant id (`[webhooks.acme]`): where to
     /// POST and the environment variable holding the HMAC secret (never the
     /// secret itself). Delivered only when the tenant's plan has webhooks.
@@ -80,6 +84,23 @@ pub struct PolicySettings {
     /// started with it logs an error.
     #[serde(skip)]
     pub bypass_for_benchmarks: bool,
+}
+
+/// The release provenance the server checks itself against at start
+/// (`docs/supply-chain.md`): in prod both are required, the provenance must
+/// be signed with this key as an official release, and the running binary
+/// and every verifying key must be among its subjects. In other profiles
+/// they are optional; when given they are checked the same way, except that
+/// an unofficial (throwaway-key) release is accepted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReleaseSettings {
+    /// The release's `provenance.dsse.json`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<PathBuf>,
+    /// The release signing public key (64 hex digits, `provenance.pub`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }
 
 /// One tenant's webhook.
@@ -258,6 +279,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             profile: Profile::Dev,
             policy: PolicySettings::default(),
+            release: ReleaseSettings::default(),
             webhooks: BTreeMap::new(),
             audit_bypass_for_benchmarks: false,
         }

@@ -382,6 +382,21 @@ impl v1::verifier_server::Verifier for GrpcApi {
         respond(log, result)
     }
 
+    async fn get_attestation(
+        &self,
+        request: Request<v1::GetAttestationRequest>,
+    ) -> Result<Response<v1::AttestationEnvelope>, Status> {
+        let log = self.log("grpc.GetAttestation", &request);
+        let result = self
+            .service
+            .attestation()
+            .await
+            .map(|envelope| v1::AttestationEnvelope {
+                envelope_json: envelope.to_string(),
+            });
+        respond(log, result)
+    }
+
     async fn get_receipt_key(
         &self,
         request: Request<v1::GetReceiptKeyRequest>,

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admission;
+pub mod attestation;
 pub mod audit;
 pub mod auditor;
 pub mod batcher;

@@ -48,6 +48,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/receipts/{id}", get(get_receipt))
         .route("/v1/circuits", get(list_circuits))
         .route("/v1/receipt-key", get(receipt_key))
+        .route("/v1/attestation", get(attestation))
         .route("/v1/usage", get(usage))
         .route("/v1/entitlements", get(entitlements))
         .route("/v1/audit/export", get(audit_export))
@@ -265,6 +266,17 @@ async fn receipt_key(State(service): State<Arc<Service>>, headers: HeaderMap) ->
             public_key: service.receipt_public_key(),
         }),
     )
+}
+
+/// What is running, signed with the receipt key (no API key needed): the
+/// DSSE envelope, byte for byte as gRPC `GetAttestation` returns it.
+async fn attestation(State(service): State<Arc<Service>>, headers: HeaderMap) -> Response {
+    let c = call(&service, "rest.attestation", &headers);
+    let result = service.attestation().await.and_then(|envelope| {
+        RawValue::from_string(envelope.to_string())
+            .map_err(|_| ApiError::Internal("the attestation is not JSON".into()))
+    });
+    answer(c.log, result)
 }
 
 /// The caller's plan and today's metered proofs.

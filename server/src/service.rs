@@ -94,6 +94,8 @@ pub struct ServiceParts {
     pub admission: Admission,
     /// What the server can show for itself (gates some plan features).
     pub evidence: Evidence,
+    /// The signed attestation of what is running.
+    pub attestor: Arc<crate::attestation::Attestor>,
 }
 
 /// The service.
@@ -148,6 +150,17 @@ impl Service {
     /// What the server can show for itself: ceremony keys, a pinned policy.
     pub fn evidence(&self) -> Evidence {
         self.parts.evidence
+    }
+
+    /// The signed attestation (a DSSE envelope, JSON): what is running,
+    /// signed with the receipt key.
+    pub async fn attestation(&self) -> Result<Arc<str>, ApiError> {
+        self.parts.attestor.envelope().await.map_err(|message| {
+            tracing::error!(%message, "the attestation could not be made");
+            ApiError::Internal(
+                "the attestation could not be made; the operator has been alerted".into(),
+            )
+        })
     }
 
     /// The receipt-signing public key (hex).

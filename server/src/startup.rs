@@ -19,6 +19,7 @@ use zktx_verifier::{
 };
 
 use crate::admission::Admission;
+use crate::attestation::Attestor;
 use crate::batcher::{BatcherConfig, BatcherTask, MicroBatcher};
 use crate::config::{ConfigError, ServerConfig};
 use crate::connections::{self, ConnectionTracker};
@@ -67,6 +68,10 @@ pub enum ServerError {
     /// The deployment profile refuses this start.
     #[error("profile: {0}")]
     Profile(#[from] zktx_governance::ProfileError),
+    /// The release provenance is missing (prod) or does not cover this
+    /// binary and its keys.
+    #[error(transparent)]
+    Release(#[from] crate::attestation::AttestationError),
     /// A listener or thread pool could not be set up.
     #[error("{0}")]
     Io(String),
@@ -258,6 +263,16 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
     let signer =
         ReceiptSigner::load_or_create(&DataDir::new(&config.data_dir).receipt_signing_key())?;
     let receipt_public_key = signer.public_key_hex();
+    // The release check (prod refuses to start without provenance covering
+    // this binary and its keys) before anything is opened or served.
+    let attestor = Arc::new(tokio::task::block_in_place(|| {
+        Attestor::at_start(
+            &config,
+            &circuits,
+            admission.gate().bundle().sha256(),
+            signer.key(),
+        )
+    })?);
     if config.audit_bypass_for_benchmarks {
         tracing::error!("audit chain BYPASSED for receipt groups: a benchmark's comparison run, never a service");
     }
@@ -325,6 +340,7 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
         metrics,
         admission,
         evidence,
+        attestor,
     }));
 
     let bind = |addr: SocketAddr| async move {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use ed25519_dalek::SigningKey;
+use zktx_governance::provenance::attestation::{binds, Attestation};
 use zktx_governance::provenance::{
     self, file_sha256, statement, subjects, BuildFacts, UNOFFICIAL_BUILDER,
 };
@@ -56,17 +57,43 @@ and the provenance says it is unofficial. The public key is printed (and written
         #[arg(long, value_name = "NAME", default_value = "release")]
         cargo_profile: String,
     },
-    /// Check provenance: the envelope, its signature, and every subject's digest.
+    /// Check provenance against artifacts, or a running server against provenance.
+    #[command(after_help = "\
+Examples:
+  zktx attest verify --provenance dist/provenance.dsse.json --public-key $(cat dist/provenance.pub) --artifacts dist
+  zktx attest verify --provenance dist/provenance.dsse.json --public-key $(cat dist/provenance.pub) \\
+      --server http://zktx.example:8080 --receipt-key <hex>
+
+With --artifacts: the envelope, its signature and every subject's SHA-256 against its file.
+With --server: fetches the server's signed attestation (GET /v1/attestation, or gRPC with
+--transport grpc), checks its signature with --receipt-key (the key you pinned; without it, the
+key the document names, which shows only that it is intact), then that the provenance is the one
+the server checked at start and that the running binary and every verifying key it serves are
+subjects of the signed release. A software attestation: no hardware root.")]
     Verify {
         /// The DSSE envelope.
         #[arg(long, value_name = "FILE")]
         provenance: PathBuf,
-        /// The signer's public key (hex).
+        /// The release signer's public key (hex, provenance.pub).
         #[arg(long, value_name = "HEX")]
         public_key: String,
         /// The directory holding the artifacts.
-        #[arg(long, value_name = "DIR")]
-        artifacts: PathBuf,
+        #[arg(
+            long,
+            value_name = "DIR",
+            required_unless_present = "server",
+            conflicts_with = "server"
+        )]
+        artifacts: Option<PathBuf>,
+        /// A running server's address (http://host:port of its REST or gRPC listener).
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        /// With --server: rest or grpc.
+        #[arg(long, value_name = "NAME", default_value = "rest", requires = "server")]
+        transport: String,
+        /// With --server: the server's receipt public key (hex) you pinned.
+        #[arg(long, value_name = "HEX", requires = "server")]
+        receipt_key: Option<String>,
     },
 }
 
@@ -208,34 +235,139 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             provenance: file,
             public_key,
             artifacts,
+            server,
+            transport,
+            receipt_key,
         } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("provenance: cannot read {}", file.display()))?;
-            match provenance::verify(&text, &public_key, &artifacts) {
-                Ok(verified) => {
-                    for s in &verified.statement.subject {
-                        println!(
-                            "ok  {}  sha256:{}",
-                            s.name,
-                            s.digest.get("sha256").map_or("", String::as_str)
-                        );
-                    }
-                    println!(
-                        "provenance verified: {} subjects, signature by {public_key}{}",
-                        verified.statement.subject.len(),
-                        if verified.official {
-                            ""
-                        } else {
-                            "; UNOFFICIAL (signed with a throwaway key)"
-                        }
-                    );
-                    Ok(())
-                }
-                Err(e) => {
-                    eprintln!("provenance NOT verified: {e}");
-                    Err(Coded { code: FAILURE }.into())
-                }
+            match (artifacts, server) {
+                (Some(artifacts), _) => verify_artifacts(&text, &public_key, &artifacts),
+                (None, Some(server)) => super::block_on(
+                    "zktx-attest",
+                    verify_server(&text, &public_key, &server, &transport, receipt_key),
+                )?,
+                (None, None) => anyhow::bail!("give --artifacts DIR or --server URL"),
             }
         }
     }
+}
+
+fn verify_artifacts(text: &str, public_key: &str, artifacts: &Path) -> anyhow::Result<()> {
+    match provenance::verify(text, public_key, artifacts) {
+        Ok(verified) => {
+            for s in &verified.statement.subject {
+                println!(
+                    "ok  {}  sha256:{}",
+                    s.name,
+                    s.digest.get("sha256").map_or("", String::as_str)
+                );
+            }
+            println!(
+                "provenance verified: {} subjects, signature by {public_key}{}",
+                verified.statement.subject.len(),
+                if verified.official {
+                    ""
+                } else {
+                    "; UNOFFICIAL (signed with a throwaway key)"
+                }
+            );
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("provenance NOT verified: {e}");
+            Err(Coded { code: FAILURE }.into())
+        }
+    }
+}
+
+/// Checks that the server at `server` runs the release `text` describes.
+async fn verify_server(
+    text: &str,
+    public_key: &str,
+    server: &str,
+    transport: &str,
+    receipt_key: Option<String>,
+) -> anyhow::Result<()> {
+    let protocol = match transport {
+        "rest" => zktx_client::Protocol::Rest,
+        "grpc" => zktx_client::Protocol::Grpc,
+        _ => anyhow::bail!("transport: expected rest or grpc"),
+    };
+    // The attestation needs no API key.
+    let client = zktx_client::Client::builder(server, "")
+        .protocol(protocol)
+        .connect()
+        .await
+        .context("server")?;
+    let envelope = client.attestation().await.context("GetAttestation")?;
+    let envelope = serde_json::to_string(&envelope)?;
+    let key = match &receipt_key {
+        Some(hex_key) => provenance::dsse::public_key(hex_key).context("receipt-key")?,
+        None => {
+            eprintln!(
+                "note: no --receipt-key pinned: the document is checked against the key it names, \
+                 which shows it is intact, not who signed it"
+            );
+            Attestation::claimed_key(&envelope).context("attestation")?
+        }
+    };
+    let fail = |message: String| -> anyhow::Result<()> {
+        eprintln!("server NOT verified: {message}");
+        Err(Coded { code: FAILURE }.into())
+    };
+    let doc = match Attestation::open(&envelope, &key) {
+        Ok(doc) => doc,
+        Err(e) => return fail(e.to_string()),
+    };
+    let verified = match provenance::open(text, public_key) {
+        Ok(verified) => verified,
+        Err(e) => return fail(e.to_string()),
+    };
+    let provenance_sha256 = zktx_formats::fingerprint::sha256_hex(text.as_bytes());
+    match &doc.provenance_sha256 {
+        Some(digest) if digest.eq_ignore_ascii_case(&provenance_sha256) => {}
+        Some(_) => {
+            return fail("the server checked another provenance at start than this one".into())
+        }
+        None => eprintln!(
+            "note: the server was started without release provenance ([release]); checking its binary and keys against this one"
+        ),
+    }
+    if let Err(e) = binds(&verified, &doc.binary_sha256, &doc.keys, false) {
+        return fail(format!("{e}: the running server is not this release"));
+    }
+    let binary = verified
+        .subject_with(&doc.binary_sha256)
+        .map_or("?", |s| s.name.as_str());
+    println!("{} ({})", doc.label, server);
+    println!(
+        "binary   sha256:{}  = release subject {binary}",
+        doc.binary_sha256
+    );
+    for key in &doc.keys {
+        println!(
+            "key      tier {:<5} {} ({})  = a release subject",
+            key.tier, key.fingerprint, key.origin
+        );
+    }
+    println!("policy   sha256:{}", doc.policy_sha256);
+    println!(
+        "profile  {}   started {}   provenance checked at start: {}",
+        doc.profile, doc.started_at, doc.provenance_verified
+    );
+    println!(
+        "server verified: it runs the release signed by {public_key}{}{}",
+        if verified.official {
+            ""
+        } else {
+            " (UNOFFICIAL: a throwaway key)"
+        },
+        if receipt_key.is_some() {
+            ", attested with the pinned receipt key"
+        } else {
+            ", attested with the key it names (not pinned)"
+        }
+    );
+    Ok(())
 }

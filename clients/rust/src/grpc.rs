@@ -6,7 +6,7 @@ use std::time::Duration;
 use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use zktx_proto::receipt::{self, Receipt, ReceiptVerdict};
-use zktx_proto::rest::{RestCircuit, RestReceiptKey, UsageReport};
+use zktx_proto::rest::{RestAttestationEnvelope, RestCircuit, RestReceiptKey, UsageReport};
 use zktx_proto::v1::{self, verifier_client::VerifierClient};
 
 use crate::{Error, Proof, Verification};
@@ -186,6 +186,21 @@ impl Grpc {
             algorithm: response.algorithm,
             public_key: response.public_key,
         })
+    }
+
+    pub(crate) async fn attestation(
+        &self,
+        key: &str,
+        timeout: Duration,
+    ) -> Result<RestAttestationEnvelope, Error> {
+        let response = self
+            .client()
+            .get_attestation(request(v1::GetAttestationRequest {}, key, Some(timeout)))
+            .await
+            .map_err(|s| Error::from_status(&s))?
+            .into_inner();
+        serde_json::from_str(&response.envelope_json)
+            .map_err(|_| Error::malformed("the attestation is not a DSSE envelope"))
     }
 
     /// A `VerifyStream` call: the stream of answers, or the call's refusal.

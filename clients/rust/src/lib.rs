@@ -51,8 +51,8 @@ pub use retry::RetryPolicy;
 pub use stream::StreamResult;
 pub use zktx_proto::receipt::{Receipt, ReceiptError, ReceiptVerdict};
 pub use zktx_proto::rest::{
-    RestCircuit as Circuit, RestReceiptKey as ReceiptKey, RestVerifyResponse as Verification,
-    UsageReport as Usage,
+    RestAttestationEnvelope as AttestationEnvelope, RestCircuit as Circuit,
+    RestReceiptKey as ReceiptKey, RestVerifyResponse as Verification, UsageReport as Usage,
 };
 pub use zktx_proto::status::{Code as StatusCode, Reason};
 
@@ -302,6 +302,12 @@ impl Client {
     /// The public key that signs the service's receipts.
     pub async fn receipt_key(&self) -> Result<ReceiptKey, Error> {
         call!(self.receipt_key())
+    }
+
+    /// What the service says it runs, signed with its receipt key (a DSSE
+    /// envelope; `zktx attest verify --server` checks it against a release).
+    pub async fn attestation(&self) -> Result<AttestationEnvelope, Error> {
+        call!(self.attestation())
     }
 
     /// Checks a receipt offline against the service's public key (hex, from

@@ -6,7 +6,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use zktx_proto::receipt::Receipt;
 use zktx_proto::rest::{
-    ErrorBody, RestBatchRequest, RestBatchResponse, RestCircuit, RestReceiptKey, UsageReport,
+    ErrorBody, RestAttestationEnvelope, RestBatchRequest, RestBatchResponse, RestCircuit,
+    RestReceiptKey, UsageReport,
 };
 use zktx_proto::status::{Code, TIMEOUT_HEADER};
 
@@ -132,6 +133,15 @@ impl Rest {
         timeout: Duration,
     ) -> Result<RestReceiptKey, Error> {
         self.call(self.http.get(self.url("/v1/receipt-key")), key, timeout)
+            .await
+    }
+
+    pub(crate) async fn attestation(
+        &self,
+        key: &str,
+        timeout: Duration,
+    ) -> Result<RestAttestationEnvelope, Error> {
+        self.call(self.http.get(self.url("/v1/attestation")), key, timeout)
             .await
     }
 }

@@ -3,10 +3,11 @@
 //! envelope signed with Ed25519 ([`dsse`], [`statement`]). Checking it
 //! needs the envelope, the signer's public key and the artifacts.
 
+pub mod attestation;
 pub mod dsse;
 pub mod statement;
 
 pub use statement::{
-    file_sha256, sign, statement, subjects, verify, BuildFacts, ProvenanceError, Statement,
+    file_sha256, open, sign, statement, subjects, verify, BuildFacts, ProvenanceError, Statement,
     Subject, Verified, UNOFFICIAL_BUILDER,
 };

@@ -145,6 +145,18 @@ pub enum ProvenanceError {
         /// The subject.
         name: String,
     },
+    /// The payload is not a zktx attestation document.
+    #[error("attestation: not a zktx attestation document ({0})")]
+    Attestation(String),
+    /// Provenance signed with a throwaway key where an official one is required.
+    #[error("provenance: signed with a throwaway key (UNOFFICIAL); the prod profile needs a release signed with the configured key")]
+    Unofficial,
+    /// A binary or key is not among the provenance's subjects.
+    #[error("provenance: {what} is not among the release's subjects (its SHA-256 is not signed)")]
+    NotReleased {
+        /// What is missing.
+        what: String,
+    },
     /// A subject's file has another digest.
     #[error(
         "subject {name}: its SHA-256 differs from the provenance's (the artifact was changed)"
@@ -171,13 +183,11 @@ pub fn sign(statement: &Statement, key: &ed25519_dalek::SigningKey) -> String {
     serde_json::to_string_pretty(&envelope).expect("an envelope serialises")
 }
 
-/// Checks `envelope_json` with `public_key` (hex), then every subject's
-/// SHA-256 against its file under `artifacts`.
-pub fn verify(
-    envelope_json: &str,
-    public_key: &str,
-    artifacts: &Path,
-) -> Result<Verified, ProvenanceError> {
+/// Checks `envelope_json` with `public_key` (hex): the envelope, its
+/// signature, and that the payload is an in-toto Statement v1 with an SLSA
+/// Provenance v1 predicate and at least one subject. The subjects' files
+/// are not read (see [`verify`]).
+pub fn open(envelope_json: &str, public_key: &str) -> Result<Verified, ProvenanceError> {
     let envelope: Envelope = serde_json::from_str(envelope_json)
         .map_err(|e| ProvenanceError::Envelope(e.classify_name()))?;
     let key = dsse::public_key(public_key)?;
@@ -193,7 +203,35 @@ pub fn verify(
     if statement.subject.is_empty() {
         return Err(ProvenanceError::Statement("no subject".into()));
     }
-    for subject in &statement.subject {
+    let official = statement.predicate["buildDefinition"]["externalParameters"]["official"]
+        .as_bool()
+        .unwrap_or(false);
+    Ok(Verified {
+        statement,
+        official,
+    })
+}
+
+impl Verified {
+    /// The subject whose SHA-256 is `sha256` (hex), if any.
+    pub fn subject_with(&self, sha256: &str) -> Option<&Subject> {
+        self.statement.subject.iter().find(|s| {
+            s.digest
+                .get("sha256")
+                .is_some_and(|d| d.eq_ignore_ascii_case(sha256))
+        })
+    }
+}
+
+/// Checks `envelope_json` with `public_key` (hex) as [`open`] does, then
+/// every subject's SHA-256 against its file under `artifacts`.
+pub fn verify(
+    envelope_json: &str,
+    public_key: &str,
+    artifacts: &Path,
+) -> Result<Verified, ProvenanceError> {
+    let verified = open(envelope_json, public_key)?;
+    for subject in &verified.statement.subject {
         let path = artifacts.join(&subject.name);
         if subject.name.contains("..") || !path.is_file() {
             return Err(ProvenanceError::Missing {
@@ -209,16 +247,10 @@ pub fn verify(
             });
         }
     }
-    let official = statement.predicate["buildDefinition"]["externalParameters"]["official"]
-        .as_bool()
-        .unwrap_or(false);
-    Ok(Verified {
-        statement,
-        official,
-    })
+    Ok(verified)
 }
 
-trait Classify {
+pub(crate) trait Classify {
     fn classify_name(&self) -> String;
 }
 

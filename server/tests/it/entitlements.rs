@@ -27,7 +27,7 @@ fn now_ms() -> i64 {
 
 /// The fixture's tier-4 keys, imported as a ceremony's (the import checks
 /// them and records their origin), so the server's evidence can hold.
-fn ceremony_keys() -> &'static KeyDir {
+pub(crate) fn ceremony_keys() -> &'static KeyDir {
     static KEYS: OnceLock<(tempfile::TempDir, KeyDir)> = OnceLock::new();
     &KEYS
         .get_or_init(|| {

@@ -1,6 +1,7 @@
 //! Service integration: a real server on ephemeral loopback ports, driven by a
 //! real tonic client and a real HTTP client.
 
+mod attestation;
 mod audit;
 mod billing;
 mod bounds;
