@@ -4,6 +4,7 @@
 # that failed.
 #
 # usage: scripts/release.sh --out DIR [--profile release|dev] [--keys DIR] [--key-file FILE]
+#                           [--binary FILE]
 #
 #   DIR/zktx                 the binary (cargo build --locked)
 #   DIR/keys/tier-N/         the verifying keys it is released with (verifying_key.bin,
@@ -14,24 +15,29 @@
 #                            RustSec snapshot) and the supply-chain gate's decision
 #   DIR/provenance.dsse.json in-toto Statement v1 + SLSA Provenance v1, DSSE, Ed25519
 #   DIR/provenance.pub       the signing public key (hex)
+#   DIR/evidence/            the evidence pack (zktx evidence): index.md, index.html, their
+#                            signed digests (evidence.dsse.json, evidence.pub)
 #
 # The signing key comes from --key-file or ZKTX_PROVENANCE_KEY (64 hex), never from the
 # repository; without one a throwaway key signs and the provenance says it is unofficial.
-# --profile dev reuses the test build's binary (CI checks the pipeline with it); a real
-# release uses the default, release. The advisory snapshot is ../shared/advisory-db, or
+# --profile dev builds the test profile (CI passes the binary its tests built with --binary
+# and checks the pipeline with it); a real release uses the default, release. --binary FILE
+# releases that binary instead of building one (the one copied out of the container image,
+# so that the provenance names what the image runs; see docs/deploy.md). The advisory snapshot is ../shared/advisory-db, or
 # ZKTX_ADVISORY_DB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-out="" profile=release keys="" key_file=""
+out="" profile=release keys="" key_file="" binary=""
 while [ $# -gt 0 ]; do
   case $1 in
     --out) out=$2; shift 2 ;;
     --profile) profile=$2; shift 2 ;;
     --keys) keys=$2; shift 2 ;;
     --key-file) key_file=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --binary) binary=$2; shift 2 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "release: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -51,13 +57,19 @@ step() {
 step "tools (pinned cargo-cyclonedx, cargo-deny)"
 scripts/tools.sh cargo
 
-step "build (cargo build --locked --profile $profile -p zktx)"
-cargo build --locked --profile "$profile" -p zktx --quiet
-target_dir=target/$([ "$profile" = dev ] && echo debug || echo release)
+if [ -n "$binary" ]; then
+  step "binary ($binary, built elsewhere with --locked)"
+  [ -x "$binary" ] || fail "binary: $binary is not an executable"
+  "$binary" --version >/dev/null || fail "binary: $binary does not run"
+else
+  step "build (cargo build --locked --profile $profile -p zktx)"
+  cargo build --locked --profile "$profile" -p zktx --quiet
+  binary=target/$([ "$profile" = dev ] && echo debug || echo release)/zktx
+fi
 rm -rf "$out"
 mkdir -p "$out/keys"
 out=$(cd "$out" && pwd)
-cp "$target_dir/zktx" "$out/zktx"
+cp "$binary" "$out/zktx"
 zktx=$out/zktx
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -113,5 +125,9 @@ key_args=()
 "$zktx" attest verify --provenance "$out/provenance.dsse.json" \
   --public-key "$(cat "$out/provenance.pub")" --artifacts "$out" \
   || fail "provenance: the signed provenance does not verify against the artifacts"
+
+step "evidence pack (zktx evidence)"
+"$zktx" evidence --release "$out" --out "$out/evidence" "${key_args[@]}" \
+  || fail "evidence: the evidence pack could not be written or does not verify"
 
 echo "release: every gate passed; artifacts in $out ($(( $(date +%s) - started ))s)"

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need beyond cargo when missing
-# (scripts/tools.sh: pinned cargo tools, a Python venv), then runs every
-# test: the workspace's, the release pipeline's gates (SBOM, scan, licence
-# and advisory gate, provenance) and the independent provenance check.
-# Prints each stage's time. .ci/run calls this after fmt and clippy.
+# (scripts/tools.sh: pinned cargo tools, a Python venv, Debian's prometheus),
+# then runs every test: the workspace's (with a real Prometheus), the release
+# pipeline's gates (SBOM, scan, licence and advisory gate, provenance,
+# evidence pack), the independent provenance check, the released binary's
+# attestation, and the deployment checks (Kubernetes schemas, checkov, alert
+# rules). Prints each stage's time and writes target/ci/test-summary.json
+# (what the evidence pack reports). .ci/run calls this after fmt and clippy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 started=$(date +%s)
 timings=()
+stages=()
 stage() {
   local name=$1; shift
   local t0; t0=$(date +%s)
@@ -16,7 +20,41 @@ stage() {
   "$@"
   local took=$(( $(date +%s) - t0 ))
   timings+=("$(printf '%-12s %5ss' "$name" "$took")")
+  stages+=("$name $took")
   echo "<== $name took ${took}s"
+  summary
+}
+
+# target/ci/test-summary.json: the commit, whether the tree was dirty, the
+# tests counted from cargo's "test result" lines, and the stages so far.
+summary() {
+  mkdir -p target/ci
+  python3 - "$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
+    "$( [ -n "$(git status --porcelain 2>/dev/null)" ] && echo true || echo false)" \
+    "${stages[@]}" > target/ci/test-summary.json <<'PY'
+import datetime, json, re, sys
+commit, dirty, stages = sys.argv[1], sys.argv[2] == "true", sys.argv[3:]
+counts = {"passed": 0, "failed": 0, "ignored": 0}
+try:
+    for m in re.finditer(r"test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored",
+                         open("target/ci/cargo-test.log").read()):
+        for key, value in zip(("passed", "failed", "ignored"), m.groups()):
+            counts[key] += int(value)
+except FileNotFoundError:
+    pass
+print(json.dumps({
+    "commit": commit, "dirty": dirty,
+    "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    **counts,
+    "stages": [{"name": s.split()[0], "seconds": int(s.split()[1]), "status": "passed"} for s in stages],
+}, indent=2))
+PY
+}
+
+cargo_test() {
+  mkdir -p target/ci
+  # A real Prometheus is part of the tests (cli/tests/it/observability.rs).
+  ZKTX_REQUIRE_PROMETHEUS=1 cargo test --workspace --locked 2>&1 | tee target/ci/cargo-test.log
 }
 
 independent_provenance_check() {
@@ -45,12 +83,14 @@ attested_server_check() {
   return "$status"
 }
 
+rm -f target/ci/test-summary.json target/ci/cargo-test.log
 stage tools scripts/tools.sh
-stage cargo-test cargo test --workspace --locked
-# The release pipeline on the test build's binary (a real release uses --profile release).
-stage release scripts/release.sh --out target/release-check --profile dev
+stage cargo-test cargo_test
+# The release pipeline on the binary the tests built (a real release builds --profile release).
+stage release scripts/release.sh --out target/release-check --profile dev --binary target/debug/zktx
 stage provenance independent_provenance_check
 stage attested attested_server_check
+stage deploy scripts/deploy-check.sh
 
 echo
 echo "test stage times:"

@@ -77,6 +77,13 @@ enum Command {
         #[command(subcommand)]
         command: commands::audit::Command,
     },
+    /// Write the release's evidence pack: changes, tests, compliance, rollback; signed and checked.
+    Evidence(commands::evidence::Args),
+    /// Back up the embedded store while the server runs, or restore a backup (both checked).
+    Store {
+        #[command(subcommand)]
+        command: commands::store::Command,
+    },
     /// Auditor access: expiring, read-only keys scoped to one tenant.
     Auditor {
         #[command(subcommand)]
@@ -100,11 +107,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Held to the end of `main`: dropping it flushes the log writer.
-    let _log_guard = if matches!(cli.command, Command::Serve(_)) {
-        // The service logs JSON lines (request ids, no private data).
-        zktx_server::telemetry::init_json_logs().ok()
-    } else {
+    // The service installs its own: JSON lines with request and trace ids
+    // and OpenTelemetry spans, once its configuration is read (`serve`).
+    if !matches!(cli.command, Command::Serve(_)) {
         tracing_subscriber::fmt()
             .with_writer(std::io::stderr)
             .with_env_filter(
@@ -112,8 +117,7 @@ fn main() -> ExitCode {
                     .unwrap_or_else(|_| "warn".into()),
             )
             .init();
-        None
-    };
+    }
     let result = match cli.command {
         Command::Commit(args) => commands::commit::run(args),
         Command::Setup(args) => commands::setup::run(args),
@@ -131,6 +135,8 @@ fn main() -> ExitCode {
         Command::Attest { command } => commands::attest::run(command),
         Command::SupplyChain { command } => commands::supply_chain::run(command),
         Command::Auditor { command } => commands::auditor::run(command),
+        Command::Store { command } => commands::store::run(command),
+        Command::Evidence(args) => commands::evidence::run(args),
         Command::Billing { command } => commands::billing::run(command),
         Command::Apikey { command } => commands::apikey::run(command),
     };

@@ -15,6 +15,8 @@
 //!   and the one function that decides a feature, some gated on evidence.
 //! - [`provenance`]: in-toto/SLSA provenance of a release in a DSSE
 //!   envelope (Ed25519), and its check against the artifacts.
+//! - [`evidence`]: the evidence pack's page (what changed, tests,
+//!   compliance, rollback), in Markdown and HTML.
 //! - [`supply_chain`]: the release gate: the SBOM's licences and the
 //!   vulnerability scan's findings decided by a Rego bundle, with waivers.
 //! - [`profile`]: the deployment profiles (`dev`, `staging`, `prod`) and
@@ -27,6 +29,7 @@
 pub mod audit;
 pub mod billing;
 pub mod entitlements;
+pub mod evidence;
 pub mod policy;
 pub mod profile;
 pub mod provenance;

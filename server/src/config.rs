@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use crate::telemetry::TelemetrySettings;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -59,6 +60,9 @@ pub struct ServerConfig {
     /// secret itself). Delivered only when the tenant's plan has webhooks.
     #[serde(default)]
     pub webhooks: BTreeMap<String, WebhookSettings>,
+    /// Request spans: exported over OTLP only when an endpoint is set.
+    #[serde(default)]
+    pub telemetry: TelemetrySettings,
     /// Receipt groups are not chained in the audit log: only for the
     /// service bench, which measures the chain as a ratio against the same
     /// run without it. Not deserialized; a server started with it logs an error.
@@ -281,6 +285,7 @@ impl Default for ServerConfig {
             policy: PolicySettings::default(),
             release: ReleaseSettings::default(),
             webhooks: BTreeMap::new(),
+            telemetry: TelemetrySettings::default(),
             audit_bypass_for_benchmarks: false,
         }
     }
@@ -368,6 +373,7 @@ impl ServerConfig {
     /// Checks ranges and references between sections.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
+        self.telemetry.validate().map_err(ConfigError::Invalid)?;
         for (tenant, hook) in &self.webhooks {
             if !self.tenants.iter().any(|t| t.id == *tenant) {
                 return bad(format!("webhooks.{tenant}: no such tenant"));

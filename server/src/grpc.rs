@@ -98,13 +98,14 @@ impl GrpcApi {
     }
 
     fn log<T>(&self, method: &'static str, request: &Request<T>) -> RequestLog<'_> {
-        let id = request_id(
-            request
-                .metadata()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok()),
-        );
-        RequestLog::start(self.service.metrics(), method, id)
+        let text = |name: &str| request.metadata().get(name).and_then(|v| v.to_str().ok());
+        RequestLog::start(
+            self.service.metrics(),
+            method,
+            request_id(text("x-request-id")),
+            text("traceparent"),
+            text("tracestate"),
+        )
     }
 }
 

@@ -19,6 +19,9 @@ pub struct Metrics {
     pub batch_size: Histogram,
     /// Proofs queued or being verified.
     pub queue_depth: IntGauge,
+    /// The most proofs the queue holds (`batch.queue_capacity`): depth over
+    /// capacity is its saturation.
+    pub queue_capacity: IntGauge,
     /// Verdict-cache hits and misses in front of the queue.
     pub cache: IntCounterVec,
     /// Batch verification time divided by its proofs (seconds).
@@ -43,6 +46,13 @@ pub struct Metrics {
     pub policy_info: IntGaugeVec,
     /// Entitlement decisions by feature and outcome (`on`, `off`).
     pub entitlement_decisions: IntCounterVec,
+    /// Quota refusals by reason (`rate_limit`, `daily_quota`).
+    pub quota_denials: IntCounterVec,
+    /// Receipt store group commits: transaction, fsync and signed audit head (seconds).
+    pub store_commit_seconds: Histogram,
+    /// Always 1 per verifying key loaded, labelled with its tier,
+    /// fingerprint and origin (`dev`, `single-party`, `ceremony`).
+    pub verifying_key_info: IntGaugeVec,
     /// CPU seconds this process has used, to 10 ms (the process collector's
     /// counter has whole seconds); refreshed on every scrape.
     pub cpu_seconds: prometheus::Gauge,
@@ -96,6 +106,14 @@ impl Metrics {
             &registry,
             IntGauge::new("queue_depth_proofs", "Proofs queued or being verified.")
                 .expect("valid metric"),
+        );
+        let queue_capacity = register(
+            &registry,
+            IntGauge::new(
+                "queue_capacity_proofs",
+                "The most proofs the queue holds; beyond it callers are shed.",
+            )
+            .expect("valid metric"),
         );
         let cache = register(
             &registry,
@@ -200,7 +218,61 @@ impl Metrics {
             )
             .expect("valid metric"),
         );
+        let quota_denials = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "quota_denials_total",
+                    "Calls refused by a tenant's rate limit or daily quota, by reason.",
+                ),
+                &["reason"],
+            )
+            .expect("valid metric"),
+        );
+        let store_commit_seconds = register(
+            &registry,
+            Histogram::with_opts(
+                HistogramOpts::new(
+                    "store_commit_seconds",
+                    "Receipt store group commit time (transaction, fsync, signed audit head).",
+                )
+                .buckets(exponential_buckets(0.0001, 2.0, 16).expect("valid buckets")),
+            )
+            .expect("valid metric"),
+        );
+        let verifying_key_info = register(
+            &registry,
+            IntGaugeVec::new(
+                Opts::new(
+                    "verifying_key_info",
+                    "Verifying keys loaded (always 1), by tier, fingerprint and origin.",
+                ),
+                &["tier", "fingerprint", "origin"],
+            )
+            .expect("valid metric"),
+        );
+        // Series whose label values are known up front start at zero, so
+        // rates and alerts over them work before the first event.
+        for reason in ["rate_limit", "daily_quota"] {
+            quota_denials.with_label_values(&[reason]);
+        }
+        for result in ["hit", "miss"] {
+            cache.with_label_values(&[result]);
+        }
+        for listener in ["grpc", "http"] {
+            connections_open.with_label_values(&[listener]);
+            connections_evicted.with_label_values(&[listener]);
+            connections_idle_closed.with_label_values(&[listener]);
+        }
+        for feature in zktx_governance::entitlements::Feature::ALL {
+            for outcome in ["on", "off"] {
+                entitlement_decisions.with_label_values(&[feature.name(), outcome]);
+            }
+        }
         Self {
+            quota_denials,
+            store_commit_seconds,
+            verifying_key_info,
             policy_decisions,
             policy_info,
             entitlement_decisions,
@@ -213,6 +285,7 @@ impl Metrics {
             latency,
             batch_size,
             queue_depth,
+            queue_capacity,
             cache,
             verify_per_proof,
             receipts,

@@ -32,6 +32,8 @@ pub struct Quotas {
     clock: DefaultClock,
     /// Where refusals are counted for the audit chain.
     tally: Option<Arc<Tally>>,
+    /// Refusals by reason, for metrics.
+    denials: Option<prometheus::IntCounterVec>,
 }
 
 /// Proofs admitted against a tenant's daily quota; released when dropped
@@ -86,6 +88,7 @@ impl Quotas {
             daily: Arc::new(Mutex::new(daily)),
             clock: DefaultClock::default(),
             tally: None,
+            denials: None,
         }
     }
 
@@ -96,7 +99,17 @@ impl Quotas {
         self
     }
 
+    /// The same, counting every refusal in `denials` by reason
+    /// (`rate_limit`, `daily_quota`).
+    pub fn counted(mut self, denials: prometheus::IntCounterVec) -> Self {
+        self.denials = Some(denials);
+        self
+    }
+
     fn audit(&self, tenant: &Tenant, reason: &str, now: i64) {
+        if let Some(denials) = &self.denials {
+            denials.with_label_values(&[reason]).inc();
+        }
         if let Some(tally) = &self.tally {
             tally.record(
                 AuditKind::QuotaDenial,

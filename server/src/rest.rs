@@ -72,7 +72,13 @@ struct Call<'a> {
 
 fn call<'a>(service: &'a Service, method: &'static str, headers: &HeaderMap) -> Call<'a> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let mut log = RequestLog::start(service.metrics(), method, request_id(text("x-request-id")));
+    let mut log = RequestLog::start(
+        service.metrics(),
+        method,
+        request_id(text("x-request-id")),
+        text("traceparent"),
+        text("tracestate"),
+    );
     let tenant = service.authenticate(text("authorization"));
     if let Ok(t) = &tenant {
         log.tenant = Some(t.id.clone());

@@ -246,9 +246,33 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
     let metrics = Metrics::new();
     let tally = Arc::new(Tally::default());
     let admission = admission(&config, &circuits, &metrics, tally.clone())?;
+    // The release check (prod refuses to start without provenance covering
+    // this binary and its keys) before the keys are prepared or anything is
+    // opened or served.
+    let signer =
+        ReceiptSigner::load_or_create(&DataDir::new(&config.data_dir).receipt_signing_key())?;
+    let receipt_public_key = signer.public_key_hex();
+    let attestor = Arc::new(tokio::task::block_in_place(|| {
+        Attestor::at_start(
+            &config,
+            &circuits,
+            admission.gate().bundle().sha256(),
+            signer.key(),
+        )
+    })?);
     let registry = Arc::new(tokio::task::block_in_place(|| {
         PreparedKeyRegistry::load(&keys)
     })?);
+    for c in &circuits {
+        let origin = serde_json::to_value(c.origin)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        metrics
+            .verifying_key_info
+            .with_label_values(&[&c.tier.to_string(), &c.key_fingerprint, &origin])
+            .set(1);
+    }
 
     // The evidence some plan features are gated on: every key from a
     // ceremony, and a pinned policy (a wrong pin refused the start above).
@@ -259,20 +283,9 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
         policy_pinned: config.policy.pinned_sha256.is_some(),
     };
     let tenants = Tenants::from_config(&config);
-    let quotas = Quotas::new(tenants.all()).audited(tally.clone());
-    let signer =
-        ReceiptSigner::load_or_create(&DataDir::new(&config.data_dir).receipt_signing_key())?;
-    let receipt_public_key = signer.public_key_hex();
-    // The release check (prod refuses to start without provenance covering
-    // this binary and its keys) before anything is opened or served.
-    let attestor = Arc::new(tokio::task::block_in_place(|| {
-        Attestor::at_start(
-            &config,
-            &circuits,
-            admission.gate().bundle().sha256(),
-            signer.key(),
-        )
-    })?);
+    let quotas = Quotas::new(tenants.all())
+        .audited(tally.clone())
+        .counted(metrics.quota_denials.clone());
     if config.audit_bypass_for_benchmarks {
         tracing::error!("audit chain BYPASSED for receipt groups: a benchmark's comparison run, never a service");
     }
@@ -286,6 +299,10 @@ pub async fn start(mut config: ServerConfig) -> Result<RunningServer, ServerErro
             bypass_for_benchmarks: config.audit_bypass_for_benchmarks,
         },
     )?);
+    store.time_commits(metrics.store_commit_seconds.clone());
+    metrics
+        .queue_capacity
+        .set(i64::try_from(config.batch.queue_capacity).unwrap_or(i64::MAX));
     quotas.restore(&store.usage_on(utc_day(now_ms()))?);
     let webhook_targets = webhooks::Targets::from_config(&config)?;
     let tenant_rows: Vec<TenantRow> = config

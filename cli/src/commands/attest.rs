@@ -12,6 +12,9 @@ use zktx_governance::provenance::{
 
 use crate::exit::{Coded, FAILURE};
 
+/// The source repository named in signed statements unless told otherwise.
+pub(crate) const SOURCE_URI: &str = "git+https://github.com/zktx/zktx";
+
 /// The environment variable that may hold the signing key (64 hex digits).
 const KEY_ENV: &str = "ZKTX_PROVENANCE_KEY";
 
@@ -45,7 +48,7 @@ and the provenance says it is unofficial. The public key is printed (and written
         #[arg(long, value_name = "HEX")]
         commit: Option<String>,
         /// The source repository URI.
-        #[arg(long, default_value = "git+https://github.com/zktx/zktx")]
+        #[arg(long, default_value = SOURCE_URI)]
         source: String,
         /// The lock file whose digest is recorded.
         #[arg(long, value_name = "FILE", default_value = "Cargo.lock")]
@@ -97,7 +100,8 @@ subjects of the signed release. A software attestation: no hardware root.")]
     },
 }
 
-fn now_rfc3339() -> String {
+/// Now, as RFC 3339 (UTC).
+pub(crate) fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
@@ -124,7 +128,9 @@ fn files_under(dir: &Path, skip: &[PathBuf]) -> anyhow::Result<Vec<String>> {
     Ok(out)
 }
 
-fn signing_key(key_file: Option<&Path>) -> anyhow::Result<Option<SigningKey>> {
+/// The configured signing key: `key_file` (32 raw bytes or 64 hex), else
+/// `ZKTX_PROVENANCE_KEY`; `None` when neither is given.
+pub(crate) fn signing_key(key_file: Option<&Path>) -> anyhow::Result<Option<SigningKey>> {
     let text = match key_file {
         Some(path) => {
             let bytes = std::fs::read(path)
@@ -143,6 +149,35 @@ fn signing_key(key_file: Option<&Path>) -> anyhow::Result<Option<SigningKey>> {
     hex::decode_to_slice(text.trim(), &mut seed)
         .map_err(|_| anyhow::anyhow!("signing key: expected 64 hex digits (32 bytes)"))?;
     Ok(Some(SigningKey::from_bytes(&seed)))
+}
+
+/// What a signed statement says about the build: the builder is
+/// `ZKTX_BUILDER_ID` (or the release builder) with a configured key, the
+/// unofficial builder with a throwaway one.
+pub(crate) fn build_facts(
+    commit: String,
+    source_uri: String,
+    cargo_lock_sha256: String,
+    official: bool,
+    cargo_profile: String,
+    started_on: String,
+) -> BuildFacts {
+    BuildFacts {
+        source_uri,
+        commit,
+        cargo_lock_sha256,
+        builder_id: if official {
+            std::env::var("ZKTX_BUILDER_ID")
+                .unwrap_or_else(|_| "https://zktx.dev/builders/release".into())
+        } else {
+            UNOFFICIAL_BUILDER.into()
+        },
+        official,
+        invocation_id: hex::encode(rand::random::<[u8; 16]>()),
+        started_on,
+        finished_on: now_rfc3339(),
+        cargo_profile,
+    }
 }
 
 /// Runs `zktx attest`.
@@ -192,22 +227,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             };
             let subjects =
                 subjects(&artifacts, &names).context("subject: an artifact is unreadable")?;
-            let facts = BuildFacts {
-                source_uri: source,
-                commit,
-                cargo_lock_sha256: lock,
-                builder_id: if official {
-                    std::env::var("ZKTX_BUILDER_ID")
-                        .unwrap_or_else(|_| "https://zktx.dev/builders/release".into())
-                } else {
-                    UNOFFICIAL_BUILDER.into()
-                },
-                official,
-                invocation_id: hex::encode(rand::random::<[u8; 16]>()),
-                started_on: started,
-                finished_on: now_rfc3339(),
-                cargo_profile,
-            };
+            let facts = build_facts(commit, source, lock, official, cargo_profile, started);
             let envelope = provenance::sign(&statement(subjects, &facts), &key);
             std::fs::write(&out, envelope)
                 .with_context(|| format!("out: cannot write {}", out.display()))?;

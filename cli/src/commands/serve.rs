@@ -98,7 +98,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         config.policy.dir = Some(dir);
     }
     super::block_on("zktx-io", async move {
-        let server = start(config).await?;
+        // JSON logs (request and trace ids, no private data) and request
+        // spans; inside the runtime, where the OTLP exporter's client lives.
+        let telemetry = zktx_server::telemetry::init(&config.telemetry)?;
+        let server = match start(config).await {
+            Ok(server) => server,
+            Err(error) => {
+                telemetry.shutdown();
+                return Err(error.into());
+            }
+        };
         print_banner(&server);
         if let Some(path) = &args.ready_file {
             let ready = serde_json::json!({
@@ -112,6 +121,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         wait_for_signal().await;
         eprintln!("zktx: shutting down (finishing queued proofs, flushing the store)");
         server.shutdown().await;
+        tokio::task::spawn_blocking(move || telemetry.shutdown()).await?;
         anyhow::Ok(())
     })?
 }

@@ -2,8 +2,11 @@
 //! verify, refuse — and no identifier ever printed.
 
 mod attest;
+mod evidence;
+mod observability;
 mod pilot;
 mod policy;
+mod runbooks;
 mod serve;
 mod supply_chain;
 

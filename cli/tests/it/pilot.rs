@@ -2,18 +2,9 @@
 //! a fresh data directory and prints no partner identifier; `zktx load` exits
 //! 5 when an objective is missed and refuses non-loopback targets.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use crate::serve::serve;
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zktx"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
+use crate::serve::{run, serve};
 
 fn text(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr)

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn zktx(dir: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn zktx(dir: &Path, args: &[&str]) -> std::process::Output {
     let output = Command::new(env!("CARGO_BIN_EXE_zktx"))
         .args(args)
         .current_dir(dir)
@@ -85,12 +85,12 @@ pub(crate) fn serve(dir: &Path, extra: &[&str]) -> Served {
 }
 
 impl Served {
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.ready["http_addr"].as_str().unwrap())
     }
 }
 
-fn proof_body(path: &Path, k_override: Option<u64>) -> serde_json::Value {
+pub(crate) fn proof_body(path: &Path, k_override: Option<u64>) -> serde_json::Value {
     let envelope: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let mut inputs = envelope["public_inputs"].clone();
@@ -105,7 +105,7 @@ fn proof_body(path: &Path, k_override: Option<u64>) -> serde_json::Value {
 }
 
 /// Keys for tier 4, two committed sets, and `n` proofs with distinct contexts.
-fn proofs(dir: &Path, n: usize) -> Vec<PathBuf> {
+pub(crate) fn proofs(dir: &Path, n: usize) -> Vec<PathBuf> {
     zktx(
         dir,
         &[
@@ -155,12 +155,9 @@ fn proofs(dir: &Path, n: usize) -> Vec<PathBuf> {
         .collect()
 }
 
-#[test]
-fn sigkill_mid_load_loses_no_received_receipt_and_usage_matches_the_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let dir = dir.path();
-    let proof_files = proofs(dir, 4);
-    // A tenant made the way an operator would: `zktx apikey new`.
+/// `dir/zktx.toml` with a generous `pro` plan and a tenant `acme` made the
+/// way an operator would (`zktx apikey new`); returns its API key.
+pub(crate) fn tenant_config(dir: &Path) -> String {
     let made = String::from_utf8(
         zktx(dir, &["apikey", "new", "--tenant", "acme", "--plan", "pro"]).stdout,
     )
@@ -175,6 +172,24 @@ fn sigkill_mid_load_loses_no_received_receipt_and_usage_matches_the_store() {
         "[plans.pro]\nrequests_per_second = 100000\nburst = 100000\ndaily_proofs = 1000000\nmax_batch = 256\n\n{tenant_toml}"
     );
     std::fs::write(dir.join("zktx.toml"), config).unwrap();
+    key
+}
+
+/// `zktx ARGS` in `dir`, whatever its exit code.
+pub(crate) fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_zktx"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn sigkill_mid_load_loses_no_received_receipt_and_usage_matches_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let proof_files = proofs(dir, 4);
+    let key = tenant_config(dir);
     let extra = ["--config", "zktx.toml", "--keys", "keys"];
 
     let mut served = serve(dir, &extra);

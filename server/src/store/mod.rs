@@ -11,13 +11,14 @@
 
 pub mod audit;
 pub mod auditors;
+pub mod backup;
 pub mod billing;
 mod migrations;
 mod valid_index;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -143,6 +144,7 @@ pub struct Store {
     valid: Arc<ValidIndex>,
     tally: Arc<Tally>,
     path: std::path::PathBuf,
+    commit_seconds: Arc<OnceLock<prometheus::Histogram>>,
 }
 
 pub(crate) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
@@ -198,6 +200,7 @@ impl Store {
         let writer_valid = valid.clone();
         let (tx, rx) = mpsc::channel::<WriteJob>();
         let tally = audit.tally.clone();
+        let commit_seconds = Arc::new(OnceLock::new());
         let writer = Writer {
             conn: writer_conn,
             signer,
@@ -205,6 +208,7 @@ impl Store {
             usage_hook,
             audit,
             pending: Vec::new(),
+            commit_seconds: commit_seconds.clone(),
         };
         let thread = std::thread::Builder::new()
             .name("zktx-store-writer".into())
@@ -219,7 +223,15 @@ impl Store {
             valid,
             tally,
             path: path.to_path_buf(),
+            commit_seconds,
         })
+    }
+
+    /// Times every group commit from here on (the transaction, its fsync
+    /// and the audit head's signature) into `histogram`. Set once; a second
+    /// call is ignored.
+    pub fn time_commits(&self, histogram: prometheus::Histogram) {
+        let _ = self.commit_seconds.set(histogram);
     }
 
     /// Where denials and waiver uses are counted until the next commit
@@ -447,6 +459,8 @@ struct Writer {
     audit: AuditSetup,
     /// Tallied events drained but not yet committed (kept across a failed commit).
     pending: Vec<AuditEvent>,
+    /// Where each group commit's duration goes, once the server sets it.
+    commit_seconds: Arc<OnceLock<prometheus::Histogram>>,
 }
 
 impl Writer {
@@ -513,7 +527,11 @@ impl Writer {
             }
         }
         events.extend(self.pending.iter().cloned());
+        let started = Instant::now();
         let result = self.write_group(&jobs, events).map_err(|e| e.to_string());
+        if let Some(histogram) = self.commit_seconds.get() {
+            histogram.observe(started.elapsed().as_secs_f64());
+        }
         match &result {
             Ok(()) => {
                 self.pending.clear();

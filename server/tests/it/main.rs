@@ -3,6 +3,7 @@
 
 mod attestation;
 mod audit;
+mod backup;
 mod billing;
 mod bounds;
 mod connections;
