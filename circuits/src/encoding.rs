@@ -71,6 +71,21 @@ pub fn challenge_tag(tier: Tier) -> Fr {
     domain_tag(&format!("{}/challenge", circuit_id(tier)))
 }
 
+/// The multiset challenge γ the circuit derives (natively): Poseidon over the
+/// challenge tag of `tier`, the four public inputs in order and S packed,
+/// so it is fixed only once everything the prover chose is.
+pub fn challenge(tier: Tier, public: &crate::PublicInputs, sorted: &[Fr]) -> Fr {
+    let mut transcript = vec![
+        challenge_tag(tier),
+        public.commit_a,
+        public.commit_b,
+        public.k,
+        public.context,
+    ];
+    transcript.extend(pack(sorted));
+    crate::poseidon::hash(&transcript)
+}
+
 /// The value of a field element if it is below 2^128 (used for sorting witnesses).
 pub fn field_to_u128(x: &Fr) -> Option<u128> {
     let limbs = x.into_bigint().0;

@@ -1,17 +1,18 @@
 //! Importing keys from a multi-party setup ceremony.
 //!
 //! zktx checks what it can check locally: every point of both keys decodes,
-//! lies in its prime-order subgroup and (for the key's fixed elements) is not
-//! the identity; the keys have this tier's shape; the proving key embeds this
+//! lies in its prime-order subgroup and (for the key's fixed elements and
+//! every public input's term) is not the identity; the keys have this tier's shape; the proving key embeds this
 //! verifying key; and a trial proof made with the proving key verifies under
 //! the verifying key. That the ceremony kept no toxic waste is established by
 //! verifying its transcript, outside zktx.
 
 use ark_bls12_381::Bls12_381;
 use ark_ec::AffineRepr;
+use ark_ff::UniformRand;
 use ark_groth16::{ProvingKey, VerifyingKey};
 use ark_serialize::{CanonicalDeserialize, Compress, Validate};
-use rand::rngs::OsRng;
+use rand::{rngs::OsRng, Rng};
 use zktx_circuits::{CircuitInfo, Fr, SetOpening, Tier, NUM_PUBLIC_INPUTS};
 
 use zktx_formats::{KeyOrigin, TierKeys};
@@ -46,6 +47,16 @@ pub fn import_keys(
             vk.gamma_abc_g1.len().saturating_sub(1)
         )));
     }
+    // A public input whose term is the identity would not enter the
+    // verification equation: any value of it would verify.
+    const INPUTS: [&str; NUM_PUBLIC_INPUTS + 1] =
+        ["the constant term", "commit_a", "commit_b", "k", "context"];
+    if let Some(i) = vk.gamma_abc_g1.iter().position(|p| p.is_zero()) {
+        return Err(reject(format!(
+            "verifying key: the input term for {} is the identity, so that input would not be checked",
+            INPUTS[i]
+        )));
+    }
     if vk.alpha_g1.is_zero()
         || vk.beta_g2.is_zero()
         || vk.gamma_g2.is_zero()
@@ -78,9 +89,13 @@ pub fn import_keys(
             info.circuit_id
         )));
     }
-    // A trial proof of a true statement must verify (prove() checks it).
+    // A trial proof of a true statement must verify (prove() checks it),
+    // with a random non-zero k within the tier and a random context, so that
+    // every public input's term takes part.
     let empty = SetOpening::new(tier, Fr::from(0u64), [])?;
-    prove(&pk, &empty, &empty, 0, Fr::from(0u64), &mut OsRng).map_err(|e| match e {
+    let k = OsRng.gen_range(1..=tier.capacity() as u64);
+    let context = Fr::rand(&mut OsRng);
+    prove(&pk, &empty, &empty, k, context, &mut OsRng).map_err(|e| match e {
         ProverError::SelfCheckFailed => reject(
             "a trial proof made with the proving key does not verify under the verifying key",
         ),
@@ -147,5 +162,24 @@ mod tests {
             import_keys(tier, &[1, 2, 3], &one.proving_key_bytes),
             Err(ProverError::ImportRejected { .. })
         ));
+    }
+
+    #[test]
+    fn a_verifying_key_with_an_identity_input_term_is_rejected_naming_the_input() {
+        let tier = Tier::new(2).unwrap();
+        let keys = generate_keys(tier, &KeySource::DevSeed("terms".into())).unwrap();
+        for (i, name) in ["constant", "commit_a", "commit_b", "k", "context"]
+            .iter()
+            .enumerate()
+        {
+            let mut vk = keys.verifying_key.clone();
+            vk.gamma_abc_g1[i] = ark_bls12_381::G1Affine::zero();
+            match import_keys(tier, &compressed(&vk), &keys.proving_key_bytes) {
+                Err(ProverError::ImportRejected { reason }) => {
+                    assert!(reason.contains(name), "{name}: {reason}")
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
     }
 }

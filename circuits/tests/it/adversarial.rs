@@ -180,12 +180,30 @@ fn huge_negative_or_out_of_range_k_fails() {
 }
 
 #[test]
-fn s_entries_beyond_65_bits_fail() {
-    let mut st = false_statement(0);
+fn s_entries_are_read_as_their_low_65_bits_only() {
+    // An entry given as v + 2^65 is decomposed into 65 bits: the circuit sees
+    // v and nothing above. With the true bound, the wide entries are the
+    // honest S to the circuit...
     let shift = Fr::from(2u64).pow([65]);
-    for j in first_copies(&st.witness.sorted) {
-        st.witness.sorted[j] += shift;
+    let widen = |st: &mut FalseStatement| {
+        for j in first_copies(&st.witness.sorted) {
+            st.witness.sorted[j] += shift;
+        }
+    };
+    let mut st = false_statement(TRUE_OVERLAP);
+    widen(&mut st);
+    assert!(satisfied(st.tier, st.public, st.witness));
+    // ...so a wide entry cannot stand for another value: a false bound stays
+    // false with every k below the true overlap...
+    for k in 0..TRUE_OVERLAP {
+        let mut st = false_statement(k);
+        widen(&mut st);
+        assert!(!satisfied(st.tier, st.public, st.witness), "k = {k}");
     }
+    // ...and one whose low 65 bits are another member breaks the multiset check.
+    let mut st = false_statement(TRUE_OVERLAP);
+    let j = first_copies(&st.witness.sorted)[0];
+    st.witness.sorted[j] = member(30) + shift;
     assert!(!satisfied(st.tier, st.public, st.witness));
 }
 

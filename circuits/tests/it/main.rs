@@ -3,6 +3,8 @@
 mod adversarial;
 mod completeness;
 mod constraints;
+mod exhaustive;
+mod malicious;
 
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use zktx_circuits::{Fr, OverlapCircuit, OverlapWitness, PublicInputs, Tier};

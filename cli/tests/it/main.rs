@@ -4,6 +4,7 @@
 mod attest;
 mod evidence;
 mod observability;
+mod otlp;
 mod pilot;
 mod policy;
 mod runbooks;
