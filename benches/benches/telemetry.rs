@@ -1,11 +1,11 @@
 //! What a request's telemetry costs, in one run: `RequestLog::start` +
-//! `finish` (metrics, the span, the JSON log line written to a sink) with
-//! no subscriber, with the JSON log layer only (the service before request
-//! spans), and with the JSON log layer and the OpenTelemetry layer (the
-//! service now: a span per request, its trace id in the log line; no
-//! exporter, the default), then with a caller's `traceparent` to continue.
-//! Prints the ratio of the last two to the log-only run; the unary cache-hit
-//! phase of the service bench gives the whole request's cost to compare with.
+//! `finish` (metrics, the span, the JSON log line with its trace id, written
+//! to a sink) with no subscriber; with the JSON log layer only (the default
+//! service: no exporter, so no OpenTelemetry span, a caller's or fresh trace
+//! id); and with the OpenTelemetry layer too (the service exporting over
+//! OTLP: a span per request; the exporter's batching is off this path), then
+//! with a caller's `traceparent` to continue. The unary cache-hit phase of
+//! the service bench gives the whole request's cost to compare with.
 
 // criterion_group! and criterion_main! generate undocumented items.
 #![allow(missing_docs)]
@@ -51,7 +51,10 @@ fn telemetry(c: &mut Criterion) {
         .with(tracing_subscriber::EnvFilter::new(DEFAULT_FILTER))
         .with(json_log());
     tracing::subscriber::with_default(logs, || {
-        group.bench_function("json log", |b| b.iter(|| request(&metrics, None)));
+        group.bench_function("json log (default)", |b| b.iter(|| request(&metrics, None)));
+        group.bench_function("json log (default), caller's traceparent", |b| {
+            b.iter(|| request(&metrics, Some(TRACEPARENT)))
+        });
     });
     let provider = SdkTracerProvider::builder().build();
     let traced = tracing_subscriber::registry()
@@ -59,8 +62,10 @@ fn telemetry(c: &mut Criterion) {
         .with(json_log())
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")));
     tracing::subscriber::with_default(traced, || {
-        group.bench_function("json log + span", |b| b.iter(|| request(&metrics, None)));
-        group.bench_function("json log + span, caller's traceparent", |b| {
+        group.bench_function("json log + exported span", |b| {
+            b.iter(|| request(&metrics, None))
+        });
+        group.bench_function("json log + exported span, caller's traceparent", |b| {
             b.iter(|| request(&metrics, Some(TRACEPARENT)))
         });
     });

@@ -3,13 +3,14 @@
 //! - **Logs**: JSON lines through `tracing`, one per request, carrying the
 //!   request id and the trace id. A line holds the method, status, tenant id,
 //!   item count and latency: never a proof, an input, a set member or an API key.
-//! - **Traces**: every request is a span (`request`, with the request id,
-//!   method, status, tenant and item count) made by OpenTelemetry through
-//!   `tracing-opentelemetry`. A caller's W3C `traceparent` makes it a child of
-//!   the caller's trace; otherwise it starts a trace of its own. Spans leave the
-//!   process only when `[telemetry] otlp_endpoint` is set (OTLP over gRPC,
-//!   batched off the request path); by default they only give log lines their
-//!   trace ids.
+//! - **Traces**: with `[telemetry] otlp_endpoint` set, every request is a
+//!   span (`request`, with the request id, method, status, tenant and item
+//!   count) made by OpenTelemetry through `tracing-opentelemetry` and exported
+//!   over OTLP/gRPC, batched off the request path. A caller's W3C
+//!   `traceparent` makes it a child of the caller's trace; otherwise it starts
+//!   a trace of its own. Without an endpoint (the default) no span is made (it
+//!   would cost about 1.9 µs a request for nothing: `docs/perf.md`), and each
+//!   log line carries the caller's trace id, or a fresh one.
 
 use std::time::Instant;
 
@@ -169,7 +170,14 @@ pub fn init(settings: &TelemetrySettings) -> Result<Telemetry, TelemetryError> {
             tracing_subscriber::EnvFilter::try_from_env("ZKTX_LOG")
                 .unwrap_or_else(|_| DEFAULT_FILTER.into()),
         )
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        // Spans are made only when they are exported: without an endpoint,
+        // log lines get their trace ids without them (see `RequestLog`).
+        .with(
+            settings
+                .otlp_endpoint
+                .is_some()
+                .then(|| tracing_opentelemetry::layer().with_tracer(tracer)),
+        )
         .with(
             tracing_subscriber::fmt::layer()
                 .json()
@@ -206,13 +214,50 @@ impl Extractor for CallerContext<'_> {
     }
 }
 
-/// The request's span: a child of the caller's trace when `traceparent` is a
-/// valid W3C trace context (one that is not is ignored), a new trace otherwise.
+/// The caller's W3C trace context, when `traceparent` holds a valid one (one
+/// that does not is ignored).
+pub fn caller_context(
+    traceparent: Option<&str>,
+    tracestate: Option<&str>,
+) -> Option<opentelemetry::Context> {
+    if !well_formed(traceparent?) {
+        return None;
+    }
+    // Over an empty context: whatever is current on this thread is not the caller's.
+    let context = TraceContextPropagator::new().extract_with_context(
+        &opentelemetry::Context::new(),
+        &CallerContext {
+            traceparent,
+            tracestate,
+        },
+    );
+    let valid = context.span().span_context().is_valid();
+    valid.then_some(context)
+}
+
+/// Whether `traceparent` has the W3C shape: `vv-<32 hex>-<16 hex>-ff`,
+/// lower-case (the propagator alone takes a shorter trace id).
+fn well_formed(traceparent: &str) -> bool {
+    let lower_hex = |part: &str, len: usize| {
+        part.len() == len
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let parts: Vec<&str> = traceparent.split('-').collect();
+    parts.len() >= 4
+        && lower_hex(parts[0], 2)
+        && lower_hex(parts[1], 32)
+        && lower_hex(parts[2], 16)
+        && lower_hex(parts[3], 2)
+}
+
+/// The request's span: a child of the caller's trace when there is one, a
+/// new trace otherwise (with an OpenTelemetry layer installed).
 pub fn request_span(
     method: &'static str,
     request_id: &str,
-    traceparent: Option<&str>,
-    tracestate: Option<&str>,
+    parent: Option<&opentelemetry::Context>,
 ) -> tracing::Span {
     let span = tracing::info_span!(
         "request",
@@ -224,16 +269,19 @@ pub fn request_span(
         tenant = tracing::field::Empty,
         items = tracing::field::Empty,
     );
-    if traceparent.is_some() {
-        let parent = TraceContextPropagator::new().extract(&CallerContext {
-            traceparent,
-            tracestate,
-        });
-        if parent.span().span_context().is_valid() {
-            let _ = span.set_parent(parent);
-        }
+    if let Some(parent) = parent {
+        let _ = span.set_parent(parent.clone());
     }
     span
+}
+
+/// A fresh W3C trace id (32 hex digits, not all zero).
+fn fresh_trace_id() -> String {
+    let mut bytes = [0u8; 16];
+    while bytes == [0u8; 16] {
+        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+    }
+    hex::encode(bytes)
 }
 
 /// The span's trace id as 32 hex digits, or `None` without a tracing layer.
@@ -276,6 +324,8 @@ pub struct RequestLog<'a> {
     pub items: usize,
     started: Instant,
     span: tracing::Span,
+    /// The caller's trace id, when it sent a valid `traceparent`.
+    caller_trace: Option<String>,
 }
 
 impl<'a> RequestLog<'a> {
@@ -288,7 +338,9 @@ impl<'a> RequestLog<'a> {
         traceparent: Option<&str>,
         tracestate: Option<&str>,
     ) -> Self {
-        let span = request_span(method, &request_id, traceparent, tracestate);
+        let parent = caller_context(traceparent, tracestate);
+        let span = request_span(method, &request_id, parent.as_ref());
+        let caller_trace = parent.map(|c| c.span().span_context().trace_id().to_string());
         Self {
             metrics,
             method,
@@ -297,12 +349,21 @@ impl<'a> RequestLog<'a> {
             items: 0,
             started: Instant::now(),
             span,
+            caller_trace,
         }
     }
 
     /// The request's span.
     pub fn span(&self) -> &tracing::Span {
         &self.span
+    }
+
+    /// The trace id the log line carries: the span's when spans are made
+    /// (exported), else the caller's, else a fresh one.
+    pub fn trace_id(&self) -> String {
+        trace_id(&self.span)
+            .or_else(|| self.caller_trace.clone())
+            .unwrap_or_else(fresh_trace_id)
     }
 
     /// Records the outcome: `code` is the gRPC code name (`OK`, `INVALID_ARGUMENT`...).
@@ -313,7 +374,7 @@ impl<'a> RequestLog<'a> {
         self.span.record("code", code);
         self.span.record("tenant", tenant);
         self.span.record("items", self.items);
-        let trace_id = trace_id(&self.span).unwrap_or_default();
+        let trace_id = self.trace_id();
         let _entered = self.span.enter();
         tracing::info!(
             request_id = %self.request_id,
@@ -346,25 +407,44 @@ mod tests {
         let caller = "4bf92f3577b34da6a3ce929d0e0e4736";
         traced(|| {
             let tp = format!("00-{caller}-00f067aa0ba902b7-01");
-            let span = request_span("rest.verify", "r1", Some(&tp), None);
+            let span = request_span(
+                "rest.verify",
+                "r1",
+                caller_context(Some(&tp), None).as_ref(),
+            );
             assert_eq!(trace_id(&span).as_deref(), Some(caller));
             for bad in [
                 "garbage",
                 "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
                 "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+                "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
             ] {
-                let span = request_span("rest.verify", "r2", Some(bad), None);
+                assert!(caller_context(Some(bad), None).is_none(), "{bad}");
+                let span = request_span(
+                    "rest.verify",
+                    "r2",
+                    caller_context(Some(bad), None).as_ref(),
+                );
                 let id = trace_id(&span).expect("a fresh trace");
                 assert_eq!(id.len(), 32);
                 assert_ne!(id, caller);
             }
-            let a = trace_id(&request_span("grpc.Verify", "r3", None, None)).unwrap();
-            let b = trace_id(&request_span("grpc.Verify", "r4", None, None)).unwrap();
+            let a = trace_id(&request_span("grpc.Verify", "r3", None)).unwrap();
+            let b = trace_id(&request_span("grpc.Verify", "r4", None)).unwrap();
             assert_ne!(a, b, "each request without a context starts its own trace");
         });
-        // Without the layer there is no trace id to report.
-        let span = request_span("rest.verify", "r5", None, None);
+        // Without the layer (no exporter) there is no span to ask; the log
+        // line still carries the caller's trace id, or a fresh one.
+        let span = request_span("rest.verify", "r5", None);
         assert_eq!(trace_id(&span), None);
+        let metrics = Metrics::new();
+        let tp = format!("00-{caller}-00f067aa0ba902b7-01");
+        let log = RequestLog::start(&metrics, "rest.verify", "r6".into(), Some(&tp), None);
+        assert_eq!(log.trace_id(), caller);
+        let log = RequestLog::start(&metrics, "rest.verify", "r7".into(), Some("junk"), None);
+        let fresh = log.trace_id();
+        assert!(fresh.len() == 32 && fresh != caller && fresh != "0".repeat(32));
     }
 
     #[test]
