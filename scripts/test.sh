@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need beyond cargo when missing
-# (scripts/tools.sh: pinned cargo tools, a Python venv, Debian's prometheus),
-# then runs every test: the workspace's (with a real Prometheus), the release
-# pipeline's gates (SBOM, scan, licence and advisory gate, provenance,
-# evidence pack), the independent provenance check, the released binary's
-# attestation, and the deployment checks (Kubernetes schemas, checkov, alert
-# rules). Prints each stage's time and writes target/ci/test-summary.json
+# (scripts/tools.sh: pinned cargo tools, Python venvs, Node packages,
+# Debian's prometheus), then runs every test: the workspace's (with a real
+# Prometheus and snarkjs), the release pipeline's gates (SBOM, scan, licence
+# and advisory gate, provenance, evidence pack), the independent provenance
+# check, the released binary's attestation, the deployment checks
+# (Kubernetes schemas, checkov, alert rules), the v1 contract's checks (buf
+# lint and breaking), and the Python and TypeScript clients against a real
+# sandbox. Prints each stage's time and writes target/ci/test-summary.json
 # (what the evidence pack reports). .ci/run calls this after fmt and clippy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,8 +55,9 @@ PY
 
 cargo_test() {
   mkdir -p target/ci
-  # A real Prometheus is part of the tests (cli/tests/it/observability.rs).
-  ZKTX_REQUIRE_PROMETHEUS=1 cargo test --workspace --locked 2>&1 | tee target/ci/cargo-test.log
+  # A real Prometheus (cli/tests/it/observability.rs) and snarkjs
+  # (cli/tests/it/snarkjs.rs) are part of the tests.
+  ZKTX_REQUIRE_PROMETHEUS=1 ZKTX_REQUIRE_SNARKJS=1 cargo test --workspace --locked 2>&1 | tee target/ci/cargo-test.log
 }
 
 independent_provenance_check() {
@@ -83,6 +86,19 @@ attested_server_check() {
   return "$status"
 }
 
+# The Python client: mypy --strict, then pytest against a real sandbox started
+# from the binary cargo test built (clients/python/tests/conftest.py).
+python_client_tests() {
+  (cd clients/python && ../../target/venv-client/bin/mypy && \
+    ZKTX_BIN=../../target/debug/zktx ../../target/venv-client/bin/pytest -q -p no:cacheprovider)
+}
+
+# The TypeScript client: tsc --strict, then Node's test runner against a real sandbox.
+typescript_client_tests() {
+  (cd clients/typescript && rm -rf dist && npx --no-install tsc -p tsconfig.json && \
+    ZKTX_BIN=../../target/debug/zktx node --test dist/test/*.test.js)
+}
+
 rm -f target/ci/test-summary.json target/ci/cargo-test.log
 stage tools scripts/tools.sh
 stage cargo-test cargo_test
@@ -91,6 +107,9 @@ stage release scripts/release.sh --out target/release-check --profile dev --bina
 stage provenance independent_provenance_check
 stage attested attested_server_check
 stage deploy scripts/deploy-check.sh
+stage proto scripts/proto-check.sh
+stage python-client python_client_tests
+stage ts-client typescript_client_tests
 
 echo
 echo "test stage times:"

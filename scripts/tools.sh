@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests and the release need beyond cargo, when missing,
 # at pinned versions: cargo tools with `cargo install --locked`, Python
-# tools in a venv at target/venv (scripts/requirements-*.txt), and
-# Prometheus (prometheus, promtool) from Debian's package. Safe to run
-# again: present tools at the pinned version are kept.
+# tools in a venv at target/venv (scripts/requirements-*.txt), the Python
+# client with its dev tools in target/venv-client, Node tools (snarkjs, buf;
+# the TypeScript client's tsc and openapi-typescript) from their
+# package-lock.json files, and Prometheus (prometheus, promtool) from
+# Debian's package. Safe to run again: present tools at the pinned version
+# are kept.
 #
-# usage: scripts/tools.sh [cargo] [python] [system]    (no argument: all)
+# usage: scripts/tools.sh [cargo] [python] [node] [system]    (no argument: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +22,27 @@ cargo_tool() { # crate version subcommand
     return
   fi
   echo "tools: installing $crate $version (cargo install --locked)"
-  cargo install --locked --quiet "$crate@$version"
+  # The tools' own release profiles (fat LTO, one codegen unit) cost minutes
+  # of CI on 2 cores for programs that run for seconds: opt-level 1, no LTO.
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_DEBUG=0 \
+    cargo install --locked --quiet "$crate@$version"
+}
+
+# The Python client's venv: the client itself (editable) with its dev extra
+# (grpcio-tools, mypy-protobuf, mypy, pytest, type stubs), all pinned in
+# clients/python/pyproject.toml; reinstalled when that file changes.
+VENV_CLIENT=target/venv-client
+python_client() {
+  if [ ! -x "$VENV_CLIENT/bin/python" ]; then
+    echo "tools: creating $VENV_CLIENT"
+    python3 -m venv "$VENV_CLIENT"
+  fi
+  if ! cmp -s clients/python/pyproject.toml "$VENV_CLIENT/.pyproject"; then
+    echo "tools: installing clients/python[dev] into $VENV_CLIENT"
+    "$VENV_CLIENT/bin/pip" install --quiet --disable-pip-version-check -e 'clients/python[dev]'
+    cp clients/python/pyproject.toml "$VENV_CLIENT/.pyproject"
+  fi
 }
 
 python_tools() {
@@ -35,6 +58,20 @@ python_tools() {
       -r scripts/requirements-ci.txt -r scripts/requirements-deploy.txt
     printf '%s' "$wanted" > "$VENV/.requirements"
   fi
+}
+
+# npm ci from the lock file: exactly the pinned versions, nothing fetched
+# beyond the npm registry (buf's binary is the @bufbuild/buf-linux-x64 package).
+node_tools() {
+  command -v npm >/dev/null || { echo "tools: npm is missing (Node.js 20 or later)" >&2; exit 1; }
+  local dir stamp
+  for dir in scripts/node clients/typescript; do
+    stamp=$dir/node_modules/.zktx-lock
+    cmp -s "$dir/package-lock.json" "$stamp" && continue
+    echo "tools: installing $dir/package-lock.json (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    cp "$dir/package-lock.json" "$stamp"
+  done
 }
 
 # Debian's prometheus package: prometheus (the integration test's server)
@@ -56,15 +93,16 @@ system_tools() {
 }
 
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=(cargo python system)
+[ ${#wanted[@]} -eq 0 ] && wanted=(cargo python node system)
 for what in "${wanted[@]}"; do
   case $what in
     cargo)
       cargo_tool cargo-cyclonedx "$CARGO_CYCLONEDX_VERSION" cyclonedx
       cargo_tool cargo-deny "$CARGO_DENY_VERSION" deny
       ;;
-    python) python_tools ;;
+    python) python_tools; python_client ;;
+    node) node_tools ;;
     system) system_tools ;;
-    *) echo "tools: unknown group $what (cargo, python, system)" >&2; exit 2 ;;
+    *) echo "tools: unknown group $what (cargo, python, node, system)" >&2; exit 2 ;;
   esac
 done

@@ -27,15 +27,13 @@
 //! They are never enabled in a build that proves or verifies.
 
 use ark_bls12_381::Fr;
-use ark_r1cs_std::{
-    alloc::AllocVar, boolean::Boolean, eq::EqGadget, fields::fp::FpVar, fields::FieldVar, GR1CSVar,
-};
+use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::fp::FpVar, fields::FieldVar};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 
 use crate::{
     encoding::{challenge_tag, commit_tag, DIFF_BITS, SLOT_BITS},
     gadgets::{enforce_range, pack_slots, poseidon_hash, range_checked_witness, sum_bits},
-    OverlapWitness, PublicInputs, Tier,
+    weaken, OverlapWitness, PublicInputs, Tier,
 };
 
 /// The overlap circuit for one tier, with or without an assignment.
@@ -152,13 +150,8 @@ impl ConstraintSynthesizer<Fr> for OverlapCircuit {
                 enforce_range(&cs, &diff, DIFF_BITS)?;
             }
             let equal = diff.is_zero()?;
-            if cfg!(feature = "weaken-active-flag") {
-                let free = Boolean::new_witness(cs.clone(), || sorted[j].1[0].value())?;
-                shared.push(equal & &free);
-                continue;
-            }
-            let active = &sorted[j].1[0];
-            shared.push(equal & active);
+            let active = weaken::active_flag(&cs, &sorted[j].1[0])?;
+            shared.push(equal & &active);
         }
         let count = sum_bits(&cs, &shared)?;
 

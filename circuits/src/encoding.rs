@@ -89,7 +89,9 @@ pub fn challenge(tier: Tier, public: &crate::PublicInputs, sorted: &[Fr]) -> Fr 
 /// The value of a field element if it is below 2^128 (used for sorting witnesses).
 pub fn field_to_u128(x: &Fr) -> Option<u128> {
     let limbs = x.into_bigint().0;
-    (limbs[2] == 0 && limbs[3] == 0).then(|| u128::from(limbs[0]) | (u128::from(limbs[1]) << 64))
+    // `+` rather than `|`: the two never overlap, and an `|`/`^` swap would be
+    // an equivalent mutant (scripts/mutants.sh).
+    (limbs[2] == 0 && limbs[3] == 0).then(|| u128::from(limbs[0]) + (u128::from(limbs[1]) << 64))
 }
 
 #[cfg(test)]
@@ -126,6 +128,16 @@ mod tests {
         let t64 = Tier::new(64).unwrap();
         assert_ne!(commit_tag(t16), commit_tag(t64));
         assert_ne!(commit_tag(t16), challenge_tag(t16));
+        assert_ne!(challenge_tag(t16), challenge_tag(t64));
+        // Pinned: each tag is the domain tag of the circuit id and the purpose.
+        assert_eq!(
+            challenge_tag(t16),
+            crate::poseidon::domain_tag("zktx/overlap/v1/capacity-16/challenge")
+        );
+        assert_eq!(
+            commit_tag(t64),
+            crate::poseidon::domain_tag("zktx/overlap/v1/capacity-64/commit")
+        );
     }
 
     #[test]
@@ -133,6 +145,11 @@ mod tests {
         let x = (1u128 << 65) + 7;
         assert_eq!(field_to_u128(&Fr::from(x)), Some(x));
         assert_eq!(field_to_u128(&-Fr::from(1u64)), None);
+        // Either high limb alone makes the value too wide.
+        for limbs in [[0, 0, 1, 0], [0, 0, 0, 1], [5, 7, 0, 1]] {
+            let x = Fr::from_bigint(ark_ff::BigInt::new(limbs)).unwrap();
+            assert_eq!(field_to_u128(&x), None, "{limbs:?}");
+        }
     }
 }
 

@@ -28,6 +28,8 @@ pub mod reference;
 mod set;
 mod statement;
 mod tier;
+#[cfg(feature = "r1cs")]
+mod weaken;
 mod witness;
 
 #[cfg(feature = "r1cs")]

@@ -51,6 +51,11 @@ enum Command {
     },
     /// Run the verification service (gRPC and REST); a sandbox with no arguments.
     Serve(commands::serve::Args),
+    /// Export a proof for another verifier: `zktx export snarkjs`.
+    Export {
+        #[command(subcommand)]
+        command: commands::export::Command,
+    },
     /// Check a verification receipt offline.
     Receipt {
         #[command(subcommand)]
@@ -129,6 +134,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::Load(args) => commands::load::run(*args),
         Command::Pilot(args) => commands::pilot::run(args),
+        Command::Export { command } => commands::export::run(command),
         Command::Receipt { command } => commands::receipt::run(command),
         Command::Policy { command } => commands::policy::run(command),
         Command::Audit { command } => commands::audit::run(command),

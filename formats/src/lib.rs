@@ -26,6 +26,7 @@ pub mod fingerprint;
 mod fsutil;
 pub mod keydir;
 mod manifest;
+pub mod snarkjs;
 
 pub use datadir::DataDir;
 pub use envelope::{EnvelopeInputs, ProofEnvelope, ENVELOPE_FORMAT, ENVELOPE_VERSION};

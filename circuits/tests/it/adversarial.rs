@@ -96,6 +96,26 @@ fn dropping_shared_members_from_s_fails() {
 }
 
 #[test]
+fn s_with_the_same_sum_but_another_multiset_fails() {
+    // The multiset check must compare products: a sum would accept any S with
+    // the same total. The shared pair 31, 31 (member 15 in both sets) becomes
+    // 30, 32: the same sum, still sorted, no longer an equal active pair, so
+    // the count drops to 2 = k while the true overlap stays 3.
+    let mut st = false_statement(TRUE_OVERLAP - 1);
+    let s = &mut st.witness.sorted;
+    let at = s.iter().position(|x| *x == member(15)).unwrap();
+    assert_eq!(s[at + 1], member(15));
+    let sum_before: Fr = s.iter().sum();
+    s[at] = member(15) - Fr::ONE;
+    s[at + 1] = member(15) + Fr::ONE;
+    assert_eq!(s.iter().sum::<Fr>(), sum_before, "the sum is kept");
+    let sorted = s.clone();
+    resort(s);
+    assert_eq!(*s, sorted, "still sorted");
+    assert!(!satisfied(st.tier, st.public, st.witness));
+}
+
+#[test]
 fn duplicating_other_entries_in_place_of_shared_ones_fails() {
     let mut st = false_statement(0);
     for j in first_copies(&st.witness.sorted) {

@@ -4,6 +4,7 @@ mod adversarial;
 mod completeness;
 mod constraints;
 mod exhaustive;
+mod lies;
 mod malicious;
 
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};

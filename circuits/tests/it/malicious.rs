@@ -34,14 +34,21 @@ pub struct Synthesized {
 impl Synthesized {
     /// Synthesizes `public` and `witness` (which must satisfy the circuit).
     pub fn new(tier: Tier, public: PublicInputs, witness: OverlapWitness) -> Self {
+        let s = Self::any(tier, public, witness);
+        assert!(
+            s.satisfied_with(&[], &[]),
+            "the honest assignment satisfies"
+        );
+        s
+    }
+
+    /// Synthesizes any assignment, satisfying or not: the gadgets compute
+    /// their helper values as an honest prover would, from what they are given.
+    pub fn any(tier: Tier, public: PublicInputs, witness: OverlapWitness) -> Self {
         let cs = ConstraintSystem::<Fr>::new_ref();
         OverlapCircuit::with_assignment(tier, public, witness)
             .generate_constraints(cs.clone())
             .unwrap();
-        assert!(
-            cs.is_satisfied().unwrap(),
-            "the honest assignment satisfies"
-        );
         let honest = cs.witness_assignment().unwrap();
         Self { cs, honest }
     }
@@ -73,6 +80,21 @@ impl Synthesized {
     /// changes (index 0 is the constant one; public inputs start at 1) applied
     /// to the honest assignment. The assignment is restored afterwards.
     pub fn satisfied_with(&self, witness: &[(usize, Fr)], instance: &[(usize, Fr)]) -> bool {
+        self.with_edits(witness, instance, |cs| cs.is_satisfied().unwrap())
+    }
+
+    /// How many constraints the edited assignment breaks (as for
+    /// [`Self::satisfied_with`]): a targeted lie breaks only its guard.
+    pub fn unsatisfied_with(&self, witness: &[(usize, Fr)], instance: &[(usize, Fr)]) -> usize {
+        self.with_edits(witness, instance, unsatisfied_constraints)
+    }
+
+    fn with_edits<T>(
+        &self,
+        witness: &[(usize, Fr)],
+        instance: &[(usize, Fr)],
+        check: impl FnOnce(&ConstraintSystem<Fr>) -> T,
+    ) -> T {
         let mut cs = self.cs.borrow_mut().unwrap();
         let saved_instance = cs.assignments.instance_assignment.clone();
         for &(i, v) in witness {
@@ -82,12 +104,35 @@ impl Synthesized {
             cs.assignments.instance_assignment[i] = v;
         }
         recompute_linear_combinations(&mut cs);
-        let satisfied = cs.is_satisfied().unwrap();
+        let result = check(&cs);
         cs.assignments.witness_assignment.clone_from(&self.honest);
         cs.assignments.instance_assignment = saved_instance;
         recompute_linear_combinations(&mut cs);
-        satisfied
+        result
     }
+}
+
+/// The constraints `a · b = c` of the system that do not hold.
+fn unsatisfied_constraints(cs: &ConstraintSystem<Fr>) -> usize {
+    let value = |v: Variable| {
+        cs.assigned_value(v).unwrap_or_else(|| {
+            cs.get_lc(v)
+                .0
+                .iter()
+                .map(|(coeff, var)| *coeff * cs.assigned_value(*var).expect("assigned"))
+                .sum()
+        })
+    };
+    cs.predicate_constraint_systems
+        .values()
+        .map(|predicate| {
+            let args = predicate.get_constraints();
+            assert_eq!(args.len(), 3, "an R1CS predicate has three arguments");
+            (0..predicate.num_constraints())
+                .filter(|&i| value(args[0][i]) * value(args[1][i]) != value(args[2][i]))
+                .count()
+        })
+        .sum()
 }
 
 /// The linear combinations' cached values, evaluated again in order (each
@@ -119,13 +164,13 @@ fn free_variables(s: &Synthesized, seed: u64) -> Vec<usize> {
         .collect()
 }
 
-fn member(v: u64) -> Fr {
+pub(crate) fn member(v: u64) -> Fr {
     slot_to_field(encode_slot(Some(v)))
 }
 
 /// A true statement at `tier` over the given members, with a random
 /// non-zero k within the tier and a random context.
-fn instance(
+pub(crate) fn instance(
     tier: usize,
     a: &[u64],
     b: &[u64],
@@ -231,6 +276,28 @@ fn the_in_circuit_challenge_is_the_native_one_and_moves_with_every_input() {
     for (name, other) in changed {
         assert_ne!(other, gamma, "the challenge does not depend on {name}");
     }
+}
+
+#[test]
+fn the_multiset_products_are_the_native_ones() {
+    // Both sides of the multiset check are ∏(γ − x) with the native challenge:
+    // over S, and over A and B. Another form (γ + x, a quotient) would be as
+    // sound but would not be the documented argument.
+    let (tier, public, witness) = instance(2, &[3, 8], &[8, 11], 1, 13);
+    let gamma = challenge(tier, &public, &witness.sorted);
+    let product: Fr = witness.sorted.iter().map(|s| gamma - s).product();
+    let slots: Fr = witness
+        .a_slots
+        .iter()
+        .chain(&witness.b_slots)
+        .map(|s| gamma - s)
+        .product();
+    assert_eq!(product, slots);
+    let s = Synthesized::new(tier, public, witness);
+    assert!(
+        s.holding(product) >= 2,
+        "the circuit's two products are ∏(γ − s) over S and over A ∪ B"
+    );
 }
 
 #[test]

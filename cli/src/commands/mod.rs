@@ -8,6 +8,7 @@ pub mod billing;
 pub mod circuit;
 pub mod commit;
 pub mod evidence;
+pub mod export;
 pub mod keys;
 pub mod load;
 pub mod pilot;

@@ -9,6 +9,7 @@ mod pilot;
 mod policy;
 mod runbooks;
 mod serve;
+mod snarkjs;
 mod supply_chain;
 
 use std::{

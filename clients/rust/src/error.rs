@@ -51,6 +51,22 @@ impl Error {
         }
     }
 
+    /// The error of item `i` of a batch call whose first item is the
+    /// caller's `offset`-th proof: a field naming the call's item
+    /// (`items[i]...`) names the caller's (`items[offset + i]...`).
+    pub(crate) fn reindexed(mut self, offset: usize) -> Self {
+        if let Some(field) = &self.field {
+            if let Some((index, rest)) = field
+                .strip_prefix("items[")
+                .and_then(|tail| tail.split_once(']'))
+                .and_then(|(n, rest)| Some((n.parse::<usize>().ok()?, rest)))
+            {
+                self.field = Some(format!("items[{}]{rest}", index + offset));
+            }
+        }
+        self
+    }
+
     /// The error of a gRPC status, its trailers included.
     pub(crate) fn from_status(status: &tonic::Status) -> Self {
         let text = |name: &str| {
@@ -126,6 +142,18 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batch_item_fields_name_the_callers_index() {
+        let mut e = Error::new(Code::InvalidArgument, "bad");
+        e.field = Some("items[1].public_inputs.k".into());
+        assert_eq!(
+            e.clone().reindexed(8).field.as_deref(),
+            Some("items[9].public_inputs.k")
+        );
+        e.field = Some("proof".into());
+        assert_eq!(e.reindexed(8).field.as_deref(), Some("proof"));
+    }
 
     #[test]
     fn only_unavailable_and_rate_limits_are_retried() {

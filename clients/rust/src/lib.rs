@@ -262,16 +262,23 @@ impl Client {
     }
 
     /// Verifies many proofs, in calls of at most the plan's `max_batch`
-    /// (made one after another); one result per proof, in order. An error
-    /// that refuses a whole call (rate, deadline) is returned as the call's.
+    /// (made one after another); one result per proof, in order. An item's
+    /// error names the field by the proof's index in `proofs`
+    /// (`items[12].proof`), not its index in the call that carried it. An
+    /// error that refuses a whole call (rate, deadline) is returned as the call's.
     pub async fn verify_batch(
         &self,
         proofs: &[Proof],
     ) -> Result<Vec<Result<Verification, Error>>, Error> {
         let per_call = self.max_batch().await?;
         let mut results = Vec::with_capacity(proofs.len());
-        for chunk in proofs.chunks(per_call) {
-            results.extend(call!(self.verify_batch(chunk))?);
+        for (n, chunk) in proofs.chunks(per_call).enumerate() {
+            let offset = n * per_call;
+            results.extend(
+                call!(self.verify_batch(chunk))?
+                    .into_iter()
+                    .map(|r| r.map_err(|e| e.reindexed(offset))),
+            );
         }
         Ok(results)
     }
