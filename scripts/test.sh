@@ -28,7 +28,8 @@ stage() {
 }
 
 # target/ci/test-summary.json: the commit, whether the tree was dirty, the
-# tests counted from cargo's "test result" lines, and the stages so far.
+# tests counted from cargo's "test result" lines and the clients' suites
+# (pytest's summary, Node's test runner's counts), and the stages so far.
 summary() {
   mkdir -p target/ci
   python3 - "$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
@@ -37,13 +38,21 @@ summary() {
 import datetime, json, re, sys
 commit, dirty, stages = sys.argv[1], sys.argv[2] == "true", sys.argv[3:]
 counts = {"passed": 0, "failed": 0, "ignored": 0}
-try:
-    for m in re.finditer(r"test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored",
-                         open("target/ci/cargo-test.log").read()):
-        for key, value in zip(("passed", "failed", "ignored"), m.groups()):
-            counts[key] += int(value)
-except FileNotFoundError:
-    pass
+def read(path):
+    try:
+        return open(path).read()
+    except FileNotFoundError:
+        return ""
+for m in re.finditer(r"test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored",
+                     read("target/ci/cargo-test.log")):
+    for key, value in zip(("passed", "failed", "ignored"), m.groups()):
+        counts[key] += int(value)
+# pytest's last line ("25 passed in 21.15s", "1 failed, 24 passed in ...").
+for m in re.finditer(r"(\d+) (passed|failed|skipped)", (read("target/ci/python-client.log").strip().splitlines() or [""])[-1]):
+    counts["ignored" if m.group(2) == "skipped" else m.group(2)] += int(m.group(1))
+# Node's test runner: "# pass 13", "# fail 0", "# skipped 0".
+for m in re.finditer(r"^# (pass|fail|skipped) (\d+)$", read("target/ci/ts-client.log"), re.M):
+    counts[{"pass": "passed", "fail": "failed", "skipped": "ignored"}[m.group(1)]] += int(m.group(2))
 print(json.dumps({
     "commit": commit, "dirty": dirty,
     "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -90,26 +99,29 @@ attested_server_check() {
 # from the binary cargo test built (clients/python/tests/conftest.py).
 python_client_tests() {
   (cd clients/python && ../../target/venv-client/bin/mypy && \
-    ZKTX_BIN=../../target/debug/zktx ../../target/venv-client/bin/pytest -q -p no:cacheprovider)
+    ZKTX_BIN=../../target/debug/zktx ../../target/venv-client/bin/pytest -q -p no:cacheprovider) \
+    2>&1 | tee target/ci/python-client.log
 }
 
 # The TypeScript client: tsc --strict, then Node's test runner against a real sandbox.
 typescript_client_tests() {
   (cd clients/typescript && rm -rf dist && npx --no-install tsc -p tsconfig.json && \
-    ZKTX_BIN=../../target/debug/zktx node --test dist/test/*.test.js)
+    ZKTX_BIN=../../target/debug/zktx node --test dist/test/*.test.js) 2>&1 | tee target/ci/ts-client.log
 }
 
-rm -f target/ci/test-summary.json target/ci/cargo-test.log
+rm -f target/ci/test-summary.json target/ci/cargo-test.log target/ci/python-client.log target/ci/ts-client.log
 stage tools scripts/tools.sh
 stage cargo-test cargo_test
+# The clients and the contract before the release, so that the evidence
+# pack's test summary counts the clients' suites.
+stage proto scripts/proto-check.sh
+stage python-client python_client_tests
+stage ts-client typescript_client_tests
 # The release pipeline on the binary the tests built (a real release builds --profile release).
 stage release scripts/release.sh --out target/release-check --profile dev --binary target/debug/zktx
 stage provenance independent_provenance_check
 stage attested attested_server_check
 stage deploy scripts/deploy-check.sh
-stage proto scripts/proto-check.sh
-stage python-client python_client_tests
-stage ts-client typescript_client_tests
 
 echo
 echo "test stage times:"
