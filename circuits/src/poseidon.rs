@@ -138,6 +138,51 @@ mod tests {
     }
 
     #[test]
+    fn a_pinned_file_of_another_shape_or_encoding_is_refused() {
+        assert!(parse_pinned(PINNED).is_some());
+        let lines: Vec<&str> = PINNED.lines().collect();
+        let edited = |kind: &str, edit: &dyn Fn(&str) -> Option<String>| -> String {
+            let mut done = false;
+            lines
+                .iter()
+                .filter_map(|line| {
+                    if !done && line.starts_with(kind) {
+                        done = true;
+                        return edit(line);
+                    }
+                    Some((*line).to_string())
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let shorter = |line: &str| Some(line.rsplit_once(' ').unwrap().0.to_string());
+        let cases = [
+            // Each shape condition broken alone, the others holding.
+            ("an ark row missing", edited("ark ", &|_| None)),
+            ("an ark row one entry short", edited("ark ", &shorter)),
+            ("an mds row missing", edited("mds ", &|_| None)),
+            ("an mds row one entry short", edited("mds ", &shorter)),
+            (
+                "an unknown kind of row",
+                edited("mds ", &|l| Some(l.replacen("mds", "mdx", 1))),
+            ),
+            (
+                "a non-canonical entry (the modulus itself)",
+                edited("ark ", &|l| {
+                    let (kind, rest) = l.split_once(' ').unwrap();
+                    let (_, tail) = rest.split_once(' ').unwrap();
+                    let modulus = hex::encode(Fr::MODULUS.to_bytes_be());
+                    Some(format!("{kind} {modulus} {tail}"))
+                }),
+            ),
+        ];
+        for (what, text) in cases {
+            assert_ne!(text, PINNED, "{what}: the edit applies");
+            assert!(parse_pinned(&text).is_none(), "{what} is accepted");
+        }
+    }
+
+    #[test]
     fn alpha_is_a_permutation_exponent() {
         // gcd(alpha, r - 1) = 1  <=>  (r - 1) mod 5 != 0 for prime alpha = 5.
         let mut r_minus_one = Fr::MODULUS;
