@@ -24,9 +24,11 @@ cargo_tool() { # crate version subcommand
   echo "tools: installing $crate $version (cargo install --locked)"
   # The tools' own release profiles (fat LTO, one codegen unit) cost minutes
   # of CI on 2 cores for programs that run for seconds: opt-level 1, no LTO.
+  # One build directory for both tools: the dependencies they share (clap,
+  # serde, cargo_metadata, ...) are compiled once.
   CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_DEBUG=0 \
-    cargo install --locked --quiet "$crate@$version"
+    CARGO_TARGET_DIR=target/cargo-tools cargo install --locked --quiet "$crate@$version"
 }
 
 # The Python client's venv: the client itself (editable) with its dev extra
