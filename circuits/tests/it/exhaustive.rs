@@ -5,8 +5,16 @@
 //! sorted, and every k from 0 to N + 1: the circuit is satisfied exactly when
 //! the count of equal active neighbours in S is at most k and k is at most N,
 //! and that count is never below the true overlap of the active members.
+//!
+//! The sweep runs on rayon's pool, one list A per task: arkworks' own
+//! parallel loops (the `parallel` feature the prover enables) then run on the
+//! worker that calls them, instead of each of the 20,000 syntheses handing
+//! its work to the pool from the test's thread and sleeping until it is
+//! done, which cost minutes on 2 cores in wake-ups alone.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
 
 use zktx_circuits::{
     commit_slots, encoding::slot_to_field, Fr, OverlapWitness, PublicInputs, Tier,
@@ -55,36 +63,41 @@ fn overlap(a: &[u128], b: &[u128]) -> u64 {
 fn sweep(capacity: usize) -> usize {
     let tier = Tier::new(capacity).unwrap();
     let (salt_a, salt_b) = (Fr::from(17u64), Fr::from(23u64));
-    let mut checked = 0;
-    for a in lists(capacity) {
-        for b in lists(capacity) {
+    let every = lists(capacity);
+    every
+        .par_iter()
+        .map(|a| {
             let a_slots: Vec<Fr> = a.iter().map(|e| slot_to_field(*e)).collect();
-            let b_slots: Vec<Fr> = b.iter().map(|e| slot_to_field(*e)).collect();
-            let witness =
-                OverlapWitness::from_slots(a_slots.clone(), b_slots.clone(), salt_a, salt_b);
-            let count = counted(&a, &b);
-            assert!(
-                count >= overlap(&a, &b),
-                "{a:?} {b:?}: the count misses a shared member"
-            );
-            for k in 0..=capacity as u64 + 1 {
-                let public = PublicInputs {
-                    commit_a: commit_slots(tier, salt_a, &a_slots),
-                    commit_b: commit_slots(tier, salt_b, &b_slots),
-                    k: Fr::from(k),
-                    context: Fr::from(5u64),
-                };
-                let expected = count <= k && k <= capacity as u64;
-                assert_eq!(
-                    satisfied(tier, public, witness.clone()),
-                    expected,
-                    "tier {capacity}, A {a:?}, B {b:?}, k {k} (count {count})"
+            let commit_a = commit_slots(tier, salt_a, &a_slots);
+            let mut checked = 0;
+            for b in &every {
+                let b_slots: Vec<Fr> = b.iter().map(|e| slot_to_field(*e)).collect();
+                let commit_b = commit_slots(tier, salt_b, &b_slots);
+                let witness = OverlapWitness::from_slots(a_slots.clone(), b_slots, salt_a, salt_b);
+                let count = counted(a, b);
+                assert!(
+                    count >= overlap(a, b),
+                    "{a:?} {b:?}: the count misses a shared member"
                 );
-                checked += 1;
+                for k in 0..=capacity as u64 + 1 {
+                    let public = PublicInputs {
+                        commit_a,
+                        commit_b,
+                        k: Fr::from(k),
+                        context: Fr::from(5u64),
+                    };
+                    let expected = count <= k && k <= capacity as u64;
+                    assert_eq!(
+                        satisfied(tier, public, witness.clone()),
+                        expected,
+                        "tier {capacity}, A {a:?}, B {b:?}, k {k} (count {count})"
+                    );
+                    checked += 1;
+                }
             }
-        }
-    }
-    checked
+            checked
+        })
+        .sum()
 }
 
 #[test]
